@@ -1,0 +1,35 @@
+# vigil build, test and lint entry points. `make help` lists them.
+GO        ?= go
+BIN       := bin/vigil
+PKGS      := ./...
+FUZZTIME  ?= 30s
+STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(HOME)/go/bin/staticcheck)
+
+.PHONY: help build test unit integration vm vm-test lint fuzz bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+build: ## static binary bin/vigil
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/vigil
+
+test: build ## unit tests, namespace integration tests and the VM tests
+	$(GO) test -count=1 $(PKGS)
+
+lint: ## gofmt, go vet, staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(STATICCHECK) $(PKGS)
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+bench: ## benchmarks of the protocol core and the reconciler, as a table
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./vrrp/... ./ipvs/... ./healthcheck/... | tee /tmp/vigil-bench.txt
+
+clean: ## remove build output
+	rm -rf bin
