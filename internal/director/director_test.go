@@ -1,0 +1,229 @@
+package director
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/vigil-ha/vigil/internal/config"
+	"github.com/vigil-ha/vigil/vrrp"
+)
+
+var vip = netip.MustParseAddr("10.99.0.100")
+
+func pairConfig(t *testing.T, priority int, interval string, extra string) *config.Config {
+	t.Helper()
+	src := fmt.Sprintf(`
+vrrp_instance "VI_1" {
+  interface = "lan0"
+  vrid = 51
+  priority = %d
+  advert_interval = %q
+  virtual_ipaddresses = ["10.99.0.100/24"]
+  %s
+}
+`, priority, interval, extra)
+	cfg, diags := config.Parse([]byte(src), "test.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("config: %s", diags.Error())
+	}
+	return cfg
+}
+
+type testDirector struct {
+	*Director
+	name   string
+	ann    *countingAnnouncer
+	tables *fakeTables
+}
+
+func startDirector(t *testing.T, b *bus, vips *vipTable, name string, addr string, cfg *config.Config) *testDirector {
+	t.Helper()
+	td := &testDirector{name: name, ann: &countingAnnouncer{}, tables: &fakeTables{installed: map[string]bool{}}}
+	deps := Deps{
+		Network:   host{bus: b, addr: netip.MustParseAddr(addr)},
+		Addresses: hostVIPs{t: vips, name: name},
+		Announcer: td.ann,
+		Tables:    td.tables,
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	td.Director = New(deps, Hooks{}, log)
+	if err := td.Start(cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = td.Shutdown(ctx)
+	})
+	return td
+}
+
+func (td *testDirector) state() string {
+	st := td.Status()
+	if len(st) == 0 {
+		return "none"
+	}
+	return st[0].State
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < timeout {
+		if cond() {
+			return time.Since(start)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("timed out after %s waiting for %s", timeout, what)
+	return 0
+}
+
+func newPair(t *testing.T, extraA, extraB string) (*bus, *vipTable, *testDirector, *testDirector) {
+	b := &bus{}
+	vips := &vipTable{holders: map[netip.Addr][]string{}}
+	a := startDirector(t, b, vips, "a", "10.99.0.1", pairConfig(t, 150, "10ms", extraA))
+	// Start b only once a is master: two routers that start together may
+	// both become master for an instant, which is correct VRRP but not
+	// what these tests look at.
+	waitFor(t, "a master", 2*time.Second, func() bool { return a.state() == "master" })
+	bb := startDirector(t, b, vips, "b", "10.99.0.2", pairConfig(t, 100, "10ms", extraB))
+	waitFor(t, "a master, b backup", 2*time.Second, func() bool { return a.state() == "master" && bb.state() == "backup" })
+	return b, vips, a, bb
+}
+
+func TestHigherPriorityBecomesMasterAndHoldsEverything(t *testing.T) {
+	_, vips, a, b := newPair(t, "", "")
+	if h := vips.holdersOf(vip); len(h) != 1 || h[0] != "a" {
+		t.Fatalf("VIP holders %v, want [a]", h)
+	}
+	if !a.tables.has("VI_1") || b.tables.has("VI_1") {
+		t.Fatalf("IPVS tables: a=%v b=%v, want only a", a.tables.has("VI_1"), b.tables.has("VI_1"))
+	}
+	if a.ann.count() < 1 || b.ann.count() != 0 {
+		t.Fatalf("announcements a=%d b=%d", a.ann.count(), b.ann.count())
+	}
+	waitFor(t, "the backup to learn the master's address", time.Second, func() bool {
+		return b.Status()[0].Master == netip.MustParseAddr("10.99.0.1")
+	})
+}
+
+func TestSilentMasterIsReplacedWithinMasterDownInterval(t *testing.T) {
+	bs, vips, a, b := newPair(t, "", "")
+	silenced := netip.MustParseAddr("10.99.0.1")
+	bs.mu.Lock()
+	bs.drop = func(src netip.Addr) bool { return src == silenced }
+	bs.mu.Unlock()
+	// Master_Down_Interval for priority 100 at 10ms: 3*10ms + (156*10ms)/256 = 36.09ms.
+	took := waitFor(t, "b master", time.Second, func() bool { return b.state() == "master" })
+	// A coarse bound only: the measured failover times come from the
+	// namespace drills, not from a unit test on a shared machine.
+	if took > 500*time.Millisecond {
+		t.Errorf("takeover took %s, far beyond Master_Down_Interval", took)
+	}
+	if h := vips.holdersOf(vip); len(h) != 2 {
+		t.Fatalf("during the partition both should hold the VIP, got %v", h)
+	}
+	// Heal: the higher-priority master re-asserts and b steps down.
+	bs.mu.Lock()
+	bs.drop = nil
+	bs.mu.Unlock()
+	waitFor(t, "b back to backup", time.Second, func() bool { return b.state() == "backup" })
+	waitFor(t, "only a holds the VIP", time.Second, func() bool {
+		h := vips.holdersOf(vip)
+		return len(h) == 1 && h[0] == "a"
+	})
+	if a.state() != "master" {
+		t.Fatalf("a is %s after healing", a.state())
+	}
+}
+
+func TestGracefulShutdownHandsOverWithoutGap(t *testing.T) {
+	_, vips, a, b := newPair(t, "", "")
+	gap := make(chan string, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(gap)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if h := vips.holdersOf(vip); len(h) == 0 {
+				gap <- "no holder"
+				return
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	waitFor(t, "b master", time.Second, func() bool { return b.state() == "master" })
+	close(stop)
+	if g, ok := <-gap; ok {
+		t.Fatalf("VIP had %s during the handover", g)
+	}
+	if h := vips.holdersOf(vip); len(h) != 1 || h[0] != "b" {
+		t.Fatalf("after handover holders %v, want [b]", h)
+	}
+	// Skew_Time of b (priority 100) is 6ms; the handover must not wait
+	// for long (coarse bound, see above).
+	if took > 500*time.Millisecond {
+		t.Errorf("graceful stop took %s", took)
+	}
+}
+
+func TestReloadUnchangedKeepsStateAndInPlaceUpdatePreempts(t *testing.T) {
+	_, _, a, bb := newPair(t, "", "")
+	before := a.Status()[0].Transitions
+	done, err := a.Reload(pairConfig(t, 150, "10ms", ""))
+	if err != nil || done["VI_1"] != "unchanged" {
+		t.Fatalf("reload: %v %v", done, err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := a.Status()[0].Transitions; got != before || a.state() != "master" {
+		t.Fatalf("unchanged reload caused transitions %d -> %d (state %s)", before, got, a.state())
+	}
+	done, err = bb.Reload(pairConfig(t, 200, "10ms", ""))
+	if err != nil || done["VI_1"] != "updated" {
+		t.Fatalf("reload: %v %v", done, err)
+	}
+	waitFor(t, "b preempts after its priority rose", time.Second, func() bool { return bb.state() == "master" && a.state() == "backup" })
+}
+
+func TestNopreemptKeepsLowerPriorityMaster(t *testing.T) {
+	b := &bus{}
+	vips := &vipTable{holders: map[netip.Addr][]string{}}
+	// 100ms adverts: the newcomer must hear the master within its
+	// Master_Down_Interval, which a loaded test machine can miss at 10ms.
+	low := startDirector(t, b, vips, "b", "10.99.0.2", pairConfig(t, 100, "100ms", "preempt = false"))
+	waitFor(t, "b master alone", time.Second, func() bool { return low.state() == "master" })
+	high := startDirector(t, b, vips, "a", "10.99.0.1", pairConfig(t, 150, "100ms", "preempt = false"))
+	time.Sleep(time.Second)
+	if low.state() != "master" || high.state() != "backup" {
+		t.Fatalf("with nopreempt: b=%s a=%s, want master/backup", low.state(), high.state())
+	}
+}
+
+func TestPriorityZeroEventFaultsAndReleases(t *testing.T) {
+	_, vips, a, b := newPair(t, "", "")
+	if !a.Deliver("VI_1", vrrp.PriorityChanged{Priority: 0}) {
+		t.Fatal("event not delivered")
+	}
+	waitFor(t, "a fault, b master", time.Second, func() bool { return a.state() == "fault" && b.state() == "master" })
+	waitFor(t, "only b holds", time.Second, func() bool {
+		h := vips.holdersOf(vip)
+		return len(h) == 1 && h[0] == "b"
+	})
+}
