@@ -46,7 +46,7 @@ func startDirector(t *testing.T, b *bus, vips *vipTable, name string, addr strin
 	td := &testDirector{name: name, ann: &countingAnnouncer{}, tables: &fakeTables{installed: map[string]bool{}}}
 	deps := Deps{
 		Network:   host{bus: b, addr: netip.MustParseAddr(addr)},
-		Addresses: hostVIPs{t: vips, name: name},
+		Addresses: hostVIPs{t: vips, name: name, order: b.order},
 		Announcer: td.ann,
 		Tables:    td.tables,
 	}
@@ -226,4 +226,15 @@ func TestPriorityZeroEventFaultsAndReleases(t *testing.T) {
 		h := vips.holdersOf(vip)
 		return len(h) == 1 && h[0] == "b"
 	})
+}
+
+func TestTakeoverClaimsVIPsBeforeTheFirstAdvert(t *testing.T) {
+	b := &bus{order: &orderLog{}}
+	vips := &vipTable{holders: map[netip.Addr][]string{}}
+	a := startDirector(t, b, vips, "a", "10.99.0.1", pairConfig(t, 150, "10ms", ""))
+	waitFor(t, "a master", 2*time.Second, func() bool { return a.state() == "master" })
+	evs := b.order.events()
+	if len(evs) < 2 || evs[0] != "add a" || evs[1] != "send 10.99.0.1" {
+		t.Fatalf("side effects in order %v, want the VIP added before the first advert", evs[:min(len(evs), 4)])
+	}
 }

@@ -18,6 +18,29 @@ type bus struct {
 	links []*fakeLink
 	// drop, when set, decides whether a packet from src is lost.
 	drop func(src netip.Addr) bool
+	// order, when set, records sends and VIP changes in the order they happen.
+	order *orderLog
+}
+
+// orderLog is a shared, ordered record of side effects.
+type orderLog struct {
+	mu  sync.Mutex
+	evs []string
+}
+
+func (o *orderLog) add(ev string) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	o.evs = append(o.evs, ev)
+	o.mu.Unlock()
+}
+
+func (o *orderLog) events() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.evs)
 }
 
 type fakeLink struct {
@@ -62,6 +85,7 @@ func (l *fakeLink) SendTo(payload []byte, dst netip.Addr) error {
 	}
 	l.bus.mu.Lock()
 	defer l.bus.mu.Unlock()
+	l.bus.order.add("send " + l.source.String())
 	if l.bus.drop != nil && l.bus.drop(l.source) {
 		return nil
 	}
@@ -97,14 +121,16 @@ type vipTable struct {
 }
 
 type hostVIPs struct {
-	t    *vipTable
-	name string
+	t     *vipTable
+	name  string
+	order *orderLog
 }
 
 func (h hostVIPs) Add(_ string, v config.VIP) error {
 	h.t.mu.Lock()
 	defer h.t.mu.Unlock()
 	a := v.Prefix.Addr()
+	h.order.add("add " + h.name)
 	if !slices.Contains(h.t.holders[a], h.name) {
 		h.t.holders[a] = append(h.t.holders[a], h.name)
 	}

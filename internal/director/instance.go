@@ -161,17 +161,36 @@ func (in *instance) reconfigure(cfg config.VRRPInstance) {
 
 // exec carries out the machine's actions in order. The slice is only valid
 // until the next Step, so it is consumed here and not kept.
+//
+// A take-over claims and announces the VIPs before its first advert goes
+// out: the old master lets go of the VIPs as soon as it hears the new one
+// (graceful stop), so by then the new master must already answer for them
+// and the clients' neighbour caches must already be on their way to it.
 func (in *instance) exec(acts []vrrp.Action) {
+	claims := false
+	for _, a := range acts {
+		if a.Kind == vrrp.ActClaimVIPs {
+			claims = true
+			in.claim()
+		}
+	}
+	for _, a := range acts {
+		if claims && a.Kind == vrrp.ActAnnounce {
+			in.announce()
+		}
+	}
 	for _, a := range acts {
 		switch a.Kind {
 		case vrrp.ActSendAdvert:
 			in.sendAdvert(a.Priority, a.Interval)
 		case vrrp.ActClaimVIPs:
-			in.claim()
+			// done above
 		case vrrp.ActReleaseVIPs:
 			in.release()
 		case vrrp.ActAnnounce:
-			in.announce()
+			if !claims {
+				in.announce()
+			}
 		case vrrp.ActArmTimer:
 			in.timer.Stop()
 			in.timer.Reset(time.Until(a.At))
