@@ -62,6 +62,12 @@ Flags:
 		fmt.Fprintf(stderr, "vigil run: %v\n", err)
 		return exitUsage
 	}
+	if rt := cfg.Global.Realtime; rt.SchedPriority > 0 || rt.LockMemory {
+		if err := setRealtime(rt.SchedPriority, rt.LockMemory); err != nil {
+			log.Error("realtime settings not applied", "err", err)
+			return exitFail
+		}
+	}
 	if err := serve(*cfgPath, cfg, log); err != nil {
 		log.Error("vigil stopped", "err", err)
 		return exitFail

@@ -135,10 +135,7 @@ func (d *Director) closeIfUnused(sl *sharedLink) {
 // stopLocked stops one instance; graceful sends the priority-0 advert and
 // waits for the handover, otherwise the VIPs are released at once.
 func (d *Director) stopLocked(in *instance, graceful bool) {
-	in.deliver(vrrp.Shutdown{})
-	if !graceful {
-		in.deliver(vrrp.Shutdown{}) // a second Shutdown releases at once
-	}
+	in.stop(graceful)
 	<-in.done
 	delete(d.instances, in.cfg.Name)
 	if in.link.detach(in) {
@@ -153,13 +150,13 @@ func (d *Director) Shutdown(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, in := range d.instances {
-		in.deliver(vrrp.Shutdown{})
+		in.stop(true)
 	}
 	for _, in := range d.instances {
 		select {
 		case <-in.done:
 		case <-ctx.Done():
-			in.deliver(vrrp.Shutdown{})
+			in.stop(false)
 			<-in.done
 		}
 	}

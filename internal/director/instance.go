@@ -36,6 +36,12 @@ type instance struct {
 	events chan vrrp.Event
 	reconf chan config.VRRPInstance
 	done   chan struct{}
+	// stopOnce sends the single graceful Shutdown; abort, once closed,
+	// makes the run loop stop at once (a second Shutdown releases the VIPs
+	// without waiting for the handover).
+	stopOnce  sync.Once
+	abort     chan struct{}
+	abortOnce sync.Once
 
 	mu     sync.Mutex // guards status
 	status Status
@@ -73,6 +79,7 @@ func newInstance(cfg config.VRRPInstance, link *sharedLink, deps Deps, hooks Hoo
 		events:  make(chan vrrp.Event, eventQueue),
 		reconf:  make(chan config.VRRPInstance, 1),
 		done:    make(chan struct{}),
+		abort:   make(chan struct{}),
 		timer:   time.NewTimer(time.Hour),
 	}
 	in.timer.Stop()
@@ -121,6 +128,20 @@ func (in *instance) deliver(ev vrrp.Event) bool {
 	}
 }
 
+// stop asks the instance to stop: gracefully (a master hands over first)
+// or at once. It may be called any number of times from any goroutine.
+func (in *instance) stop(graceful bool) {
+	in.stopOnce.Do(func() {
+		select {
+		case in.events <- vrrp.Shutdown{}:
+		case <-in.done:
+		}
+	})
+	if !graceful {
+		in.abortOnce.Do(func() { close(in.abort) })
+	}
+}
+
 // run is the instance goroutine. It ends when the machine reaches
 // StateStopped (after a Shutdown event and the handover).
 func (in *instance) run() {
@@ -135,6 +156,9 @@ func (in *instance) run() {
 			in.exec(in.m.Step(time.Now(), vrrp.TimerDue{}))
 		case cfg := <-in.reconf:
 			in.reconfigure(cfg)
+		case <-in.abort:
+			in.exec(in.m.Step(time.Now(), vrrp.Shutdown{}))
+			in.exec(in.m.Step(time.Now(), vrrp.Shutdown{}))
 		}
 	}
 	in.timer.Stop()
@@ -272,10 +296,11 @@ func (in *instance) announce() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	in.annCancel, in.annDone = cancel, done
-	addrs := in.vips
+	// Copy what the goroutine needs: reconfigure may replace in.rc.
+	ann, iface, addrs, garp := in.deps.Announcer, in.rc.Interface, in.vips, in.rc.GARP
 	go func() {
 		defer close(done)
-		in.deps.Announcer.Announce(ctx, in.rc.Interface, addrs, in.rc.GARP)
+		ann.Announce(ctx, iface, addrs, garp)
 	}()
 }
 
