@@ -5,7 +5,7 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(HOME)/go/bin/staticcheck)
 
-.PHONY: help build test unit integration vm vm-test lint fuzz bench clean
+.PHONY: help build test unit integration vm vm-test lint fuzz bench bench-failover clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -30,6 +30,15 @@ fuzz: ## run every fuzz target for FUZZTIME each
 
 bench: ## benchmarks of the protocol core and the reconciler, as a table
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./vrrp/... ./ipvs/... ./healthcheck/... | tee /tmp/vigil-bench.txt
+
+vm: ## build the test VM (Debian kernel + initramfs, cached in integration/vm/build)
+	integration/vm/build.sh
+
+vm-test: build vm ## run the vmtest-tagged tests inside the test VM (real kernel: IPVS, netem)
+	GO=$(GO) VM_VIGIL_BIN=$(BIN) integration/vm/vmtest.sh $(VMTEST_PKGS)
+
+bench-failover: ## failover times of a vigil pair in namespaces (root), 10 runs per scenario
+	$(GO) test -run '^$$' -bench Failover -benchtime 10x -timeout 60m ./integration/ | tee /tmp/vigil-failover.txt
 
 clean: ## remove build output
 	rm -rf bin

@@ -14,3 +14,5 @@ func testChild(t *testing.T, name string, env ...string) *exec.Cmd {
 	cmd.Env = append(os.Environ(), env...)
 	return cmd
 }
+
+func readFileIfExists(path string) ([]byte, error) { return os.ReadFile(path) }

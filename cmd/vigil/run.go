@@ -140,7 +140,20 @@ func serve(path string, cfg *config.Config, log *slog.Logger) error {
 	}}
 	defer ann.Close()
 	deps := director.Deps{Network: director.SystemNetwork{}, Addresses: director.SystemAddresses{H: h}, Announcer: ann}
-	d := director.New(deps, director.Hooks{}, log)
+	var hooks director.Hooks
+	lb, err := openIPVS(cfg, log)
+	if err != nil {
+		return err
+	}
+	if lb != nil {
+		defer lb.close(log)
+		deps.Tables = lb.tables
+		hooks.StateChanged = lb.followState
+		if err := lb.tables.Sync(); err != nil {
+			return err
+		}
+	}
+	d := director.New(deps, hooks, log)
 	if err := d.Start(cfg); err != nil {
 		return err
 	}
@@ -159,7 +172,7 @@ func serve(path string, cfg *config.Config, log *slog.Logger) error {
 	defer signal.Stop(sigs)
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
-			reload(path, d, log)
+			reload(path, d, lb, log)
 			continue
 		}
 		log.Info("stopping", "signal", sig.String())
@@ -177,12 +190,22 @@ func serve(path string, cfg *config.Config, log *slog.Logger) error {
 }
 
 // reload parses the file again; a file with errors changes nothing.
-func reload(path string, d *director.Director, log *slog.Logger) {
+func reload(path string, d *director.Director, lb *loadBalancer, log *slog.Logger) {
 	var buf strings.Builder
 	cfg, _ := loadConfig(path, &buf)
 	if cfg == nil {
 		log.Error("reload refused: the configuration has errors; nothing changed", "config", path, "diagnostics", buf.String())
 		return
+	}
+	if (lb == nil) != (len(cfg.VirtualServers) == 0) {
+		log.Error("reload refused: adding the first or removing the last virtual_server needs a restart", "config", path)
+		return
+	}
+	if lb != nil {
+		if err := lb.reload(cfg); err != nil {
+			log.Error("reload refused: the IPVS table does not apply; nothing changed in VRRP", "err", err)
+			return
+		}
 	}
 	done, err := d.Reload(cfg)
 	if err != nil {
