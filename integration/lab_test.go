@@ -25,6 +25,12 @@ import (
 var vigilBin string
 
 func TestMain(m *testing.M) {
+	// Inside the test VM there is no Go toolchain: the runner ships the
+	// binary and names it.
+	if bin := os.Getenv("VIGIL_BIN"); bin != "" {
+		vigilBin = bin
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "vigil-it-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
