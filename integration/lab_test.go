@@ -176,6 +176,10 @@ func (l *lab) instance(priority int, interval string, extra ...string) string {
 `, priority, interval, l.vip, strings.Join(extra, "\n"))
 }
 
+// socket is the control socket of the vigil on h: the namespaces share
+// one file system, so each daemon needs its own path.
+func (l *lab) socket(h *topo.Host) string { return filepath.Join(l.dir, h.Name+".sock") }
+
 // daemon is a running vigil (or keepalived) process.
 type daemon struct {
 	cmd  *exec.Cmd
@@ -200,7 +204,7 @@ func (l *lab) writeConf(name, body string) string {
 func (l *lab) startVigil(h *topo.Host, conf string, extraArgs ...string) *daemon {
 	l.t.Helper()
 	if !strings.Contains(conf, "global {") {
-		conf = "global {\n  realtime {\n    sched_priority = 20\n  }\n}\n" + conf
+		conf = fmt.Sprintf("global {\n  control_socket = %q\n  realtime {\n    sched_priority = 20\n  }\n}\n", l.socket(h)) + conf
 	}
 	p := l.writeConf(h.Name+".hcl", conf)
 	return l.startProc(h, p, append([]string{vigilBin, "run", "-config", p, "-log-level", "debug"}, extraArgs...))

@@ -9,13 +9,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/vishvananda/netns"
 
 	"github.com/vigil-ha/vigil/integration/topo"
 	"github.com/vigil-ha/vigil/internal/testenv"
@@ -132,29 +129,6 @@ virtual_server "echo" {
   vrrp_instance = "VI_1"
 %[3]s}
 `, l.vip, rs, echo)
-}
-
-// inNS runs fn on a thread inside the host's network namespace, so that
-// sockets it creates live there.
-func inNS(t *testing.T, h *topo.Host, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		ns, err := netns.GetFromName(h.NS)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer ns.Close()
-		if err := netns.Set(ns); err != nil {
-			t.Error(err)
-			return
-		}
-		fn()
-	}()
-	<-done
 }
 
 // get fetches http://VIP/ from the client namespace. The socket is made on

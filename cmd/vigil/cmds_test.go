@@ -39,3 +39,15 @@ func TestIPVSListsOrFailsClearly(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
 }
+
+func TestImportedSampleValidates(t *testing.T) {
+	out := t.TempDir() + "/vigil.hcl"
+	var stdout, errb bytes.Buffer
+	code := dispatch([]string{"import", "-o", out, "../../internal/importer/testdata/keepalived/keepalived.conf.sample"}, &stdout, &errb)
+	if code != exitOK {
+		t.Fatalf("import exit %d: %s", code, errb.String())
+	}
+	if code := dispatch([]string{"validate", "-q", out}, &stdout, &errb); code != exitOK {
+		t.Fatalf("imported file does not validate: %s", errb.String())
+	}
+}

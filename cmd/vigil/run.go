@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,12 +12,19 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/vigil-ha/vigil/healthcheck"
 	"github.com/vigil-ha/vigil/internal/config"
+	"github.com/vigil-ha/vigil/internal/control"
 	"github.com/vigil-ha/vigil/internal/director"
+	"github.com/vigil-ha/vigil/internal/metrics"
 	"github.com/vigil-ha/vigil/internal/netif"
+	"github.com/vigil-ha/vigil/internal/sdnotify"
+	"github.com/vigil-ha/vigil/ipvs"
+	"github.com/vigil-ha/vigil/vrrp"
 )
 
 func init() {
@@ -127,6 +135,21 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	}
 }
 
+// daemon is a running director: what `vigil run` owns, and the handler of
+// the control socket.
+type daemon struct {
+	path    string
+	log     *slog.Logger
+	router  string
+	d       *director.Director
+	tracker *director.Tracker
+	lb      *loadBalancer // nil without virtual servers
+	health  *healthChecks // nil without real servers
+
+	mu  sync.Mutex // serialises reloads
+	cfg *config.Config
+}
+
 // serve runs the daemon until SIGTERM/SIGINT.
 func serve(path string, cfg *config.Config, log *slog.Logger) error {
 	h, err := netif.Open()
@@ -140,78 +163,210 @@ func serve(path string, cfg *config.Config, log *slog.Logger) error {
 	}}
 	defer ann.Close()
 	deps := director.Deps{Network: director.SystemNetwork{}, Addresses: director.SystemAddresses{H: h}, Announcer: ann}
-	var hooks director.Hooks
+	dm := &daemon{path: path, log: log, cfg: cfg, router: cfg.Global.RouterID}
+	if dm.router == "" {
+		dm.router, _ = os.Hostname()
+	}
 	lb, err := openIPVS(cfg, log)
 	if err != nil {
 		return err
 	}
+	var stateHooks []func(config.VRRPInstance, vrrp.State, vrrp.State, vrrp.Reason)
 	if lb != nil {
+		dm.lb = lb
 		defer lb.close(log)
 		deps.Tables = lb.tables
-		hooks.StateChanged = lb.followState
+		stateHooks = append(stateHooks, lb.followState)
 		if err := lb.tables.Sync(); err != nil {
 			return err
 		}
 	}
-	d := director.New(deps, hooks, log)
-	if err := d.Start(cfg); err != nil {
-		return err
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tracker := director.NewTracker(d, cfg)
-	trackDone := make(chan struct{})
+	withChecks := lb != nil && hasRealServers(cfg)
+	m := metrics.New(dm.metricSources(withChecks))
+	if withChecks {
+		dm.health = startHealthChecks(ctx, cfg, lb.tables, log, m.CheckResult)
+	}
+	stateHooks = append(stateHooks, m.StateChanged, notifyHook(ctx, log))
+	hooks := director.Hooks{StateChanged: func(ic config.VRRPInstance, from, to vrrp.State, r vrrp.Reason) {
+		for _, h := range stateHooks {
+			h(ic, from, to, r)
+		}
+	}}
+	dm.d = director.New(deps, hooks, log)
+	if err := dm.d.Start(cfg); err != nil {
+		return err
+	}
+	dm.tracker = director.NewTracker(dm.d, cfg)
+	var bg sync.WaitGroup
+	bg.Add(1)
 	go func() {
-		defer close(trackDone)
-		tracker.Run(ctx, director.NetlinkLinks{}, cfg.Scripts)
+		defer bg.Done()
+		dm.tracker.Run(ctx, director.NetlinkLinks{}, cfg.Scripts)
 	}()
-	log.Info("vigil started", "config", path, "instances", len(cfg.Instances))
+	if err := dm.startControl(ctx, cfg, &bg); err != nil {
+		return err
+	}
+	if addr := cfg.Global.MetricsListen; addr != "" {
+		srv, err := metrics.Listen(addr, m.Handler())
+		if err != nil {
+			return fmt.Errorf("metrics endpoint: %w", err)
+		}
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			_ = srv.Serve(ctx)
+		}()
+	}
+	log.Info("vigil started", "config", path, "instances", len(cfg.Instances), "virtual_servers", len(cfg.VirtualServers))
+	_ = sdnotify.Ready()
+	startWatchdog(ctx, &bg)
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
-			reload(path, d, lb, log)
+			_, _ = dm.Reload()
 			continue
 		}
 		log.Info("stopping", "signal", sig.String())
 		break
 	}
-	cancel()
-	<-trackDone
+	_ = sdnotify.Stopping()
 	sctx, scancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer scancel()
-	if err := d.Shutdown(sctx); err != nil {
+	if err := dm.d.Shutdown(sctx); err != nil {
 		log.Warn("graceful stop cut short", "err", err)
+	}
+	cancel()
+	bg.Wait()
+	if dm.health != nil {
+		dm.health.stop()
 	}
 	log.Info("vigil stopped")
 	return nil
 }
 
-// reload parses the file again; a file with errors changes nothing.
-func reload(path string, d *director.Director, lb *loadBalancer, log *slog.Logger) {
+// startControl opens the control socket; a socket another daemon answers on
+// is an error, so two daemons never fight over one configuration.
+func (dm *daemon) startControl(ctx context.Context, cfg *config.Config, bg *sync.WaitGroup) error {
+	if cfg.Global.ControlSocket == "" {
+		return nil
+	}
+	srv, err := control.Listen(cfg.Global.ControlSocket)
+	if err != nil {
+		return fmt.Errorf("control socket: %w", err)
+	}
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		_ = srv.Serve(ctx, dm)
+	}()
+	return nil
+}
+
+// startWatchdog pings systemd's watchdog while the daemon runs, if the unit
+// asks for it (WatchdogSec).
+func startWatchdog(ctx context.Context, bg *sync.WaitGroup) {
+	iv, err := sdnotify.WatchdogInterval()
+	if err != nil || iv <= 0 {
+		return
+	}
+	n, err := sdnotify.FromEnv()
+	if err != nil {
+		return
+	}
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		n.Heartbeat(ctx, iv, func() bool { return true })
+	}()
+}
+
+// Reload implements control.Handler and SIGHUP: a file with errors
+// changes nothing.
+func (dm *daemon) Reload() (string, error) {
+	dm.mu.Lock()
+	defer dm.mu.Unlock()
+	_ = sdnotify.Reloading()
+	defer sdnotify.Ready()
 	var buf strings.Builder
-	cfg, _ := loadConfig(path, &buf)
+	cfg, _ := loadConfig(dm.path, &buf)
 	if cfg == nil {
-		log.Error("reload refused: the configuration has errors; nothing changed", "config", path, "diagnostics", buf.String())
-		return
+		dm.log.Error("reload refused: the configuration has errors; nothing changed", "config", dm.path, "diagnostics", buf.String())
+		return "", fmt.Errorf("reload refused, nothing changed:\n%s", buf.String())
 	}
-	if (lb == nil) != (len(cfg.VirtualServers) == 0) {
-		log.Error("reload refused: adding the first or removing the last virtual_server needs a restart", "config", path)
-		return
+	if (dm.lb == nil) != (len(cfg.VirtualServers) == 0) {
+		err := errors.New("reload refused: adding the first or removing the last virtual_server needs a restart")
+		dm.log.Error(err.Error(), "config", dm.path)
+		return "", err
 	}
-	if lb != nil {
-		if err := lb.reload(cfg); err != nil {
-			log.Error("reload refused: the IPVS table does not apply; nothing changed in VRRP", "err", err)
-			return
+	if dm.lb != nil {
+		if err := dm.lb.reload(cfg); err != nil {
+			dm.log.Error("reload refused: the IPVS table does not apply; nothing changed in VRRP", "err", err)
+			return "", err
+		}
+		if dm.health != nil {
+			dm.health.reload(cfg)
 		}
 	}
-	done, err := d.Reload(cfg)
+	done, err := dm.d.Reload(cfg)
+	dm.tracker.Reload(cfg)
+	dm.cfg = cfg
 	if err != nil {
-		log.Error("reload incomplete", "err", err)
+		dm.log.Error("reload incomplete", "err", err)
 	}
-	log.Info("reloaded", "config", path, "instances", done)
+	dm.log.Info("reloaded", "config", dm.path, "instances", done)
+	return fmt.Sprintf("reloaded %s: %v", dm.path, done), err
+}
+
+// Maintenance implements control.Handler.
+func (dm *daemon) Maintenance(instance string, on bool) error {
+	if err := dm.tracker.SetMaintenance(instance, on); err != nil {
+		return err
+	}
+	dm.log.Info("maintenance", "instance", instance, "on", on)
+	return nil
+}
+
+// GARP implements control.Handler.
+func (dm *daemon) GARP(instance string) error { return dm.d.Announce(instance) }
+
+// Status implements control.Handler.
+func (dm *daemon) Status() control.StatusDoc {
+	doc := control.NewStatus(dm.router, time.Now(), dm.d.Status(), dm.d.Links())
+	trackers := map[string][]control.TrackerStatus{}
+	for inst, failed := range dm.tracker.Failed() {
+		for _, f := range failed {
+			trackers[inst] = append(trackers[inst], control.TrackerStatus{Name: f.Name, Kind: f.Kind, Weight: f.Weight})
+		}
+	}
+	doc.SetTrackers(trackers)
+	if dm.lb != nil {
+		doc.SetIPVS(ipvs.ReadSnapshot(dm.lb.handle))
+	}
+	if dm.health != nil {
+		doc.SetHealth(dm.health.sched.Snapshot())
+	}
+	return doc
+}
+
+// metricSources reads the daemon's parts at scrape time (the health
+// checks start after the metrics, whose hook they call).
+func (dm *daemon) metricSources(withChecks bool) metrics.Sources {
+	src := metrics.Sources{
+		Instances: func() []director.Status { return dm.d.Status() },
+		Links:     func() []director.LinkStatus { return dm.d.Links() },
+	}
+	if dm.lb != nil {
+		src.IPVS = func() (ipvs.Snapshot, error) { return ipvs.ReadSnapshot(dm.lb.handle) }
+	}
+	if withChecks {
+		src.Health = func() healthcheck.Snapshot { return dm.health.sched.Snapshot() }
+	}
+	return src
 }
 
 // removeStaleVIPs drops VIPs this host holds from an earlier run: a
@@ -236,4 +391,13 @@ func removeStaleVIPs(h *netif.Handle, cfg *config.Config, log *slog.Logger) {
 			log.Info("removed a stale VIP left by an earlier run", "interface", dev, "vip", p)
 		}
 	}
+}
+
+func hasRealServers(cfg *config.Config) bool {
+	for _, vs := range cfg.VirtualServers {
+		if len(vs.RealServers) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -16,7 +16,8 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "/etc/vigil/director.hcl", "configuration `file` to check")
 	quiet := fs.Bool("q", false, "print nothing when the file is valid")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: vigil validate -config FILE [-q]
+		fmt.Fprint(stderr, `Usage: vigil validate [-q] -config FILE
+       vigil validate [-q] FILE
 
 Parses FILE exactly as 'vigil run' would, including the checks that need
 this host (a priority-255 owner must hold its addresses). Errors are shown
@@ -31,8 +32,11 @@ Flags:
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "vigil validate: unexpected argument %q (the file goes after -config)\n", fs.Arg(0))
+	switch {
+	case fs.NArg() == 1 && !flagSet(fs, "config"):
+		*cfgPath = fs.Arg(0) // `vigil validate FILE` reads as well as -config FILE
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "vigil validate: unexpected argument %q\n", fs.Arg(fs.NArg()-1))
 		return exitUsage
 	}
 	cfg, code := loadConfig(*cfgPath, stderr)
@@ -46,4 +50,11 @@ Flags:
 		}
 	}
 	return exitOK
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -74,3 +74,13 @@ func TestValidateMissingFile(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
 }
+
+func TestValidateTakesTheFileAsArgumentToo(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"validate", "-q", "../../examples/pair/director-a.hcl"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if code := dispatch([]string{"validate", "a.hcl", "b.hcl"}, &out, &errb); code != exitUsage {
+		t.Fatalf("two files: exit %d, want usage error", code)
+	}
+}

@@ -9,7 +9,10 @@
 # Outputs:
 #   $VM_BUILD_DIR/vmlinux    the kernel, uncompressed ELF (boots faster under TCG)
 #   $VM_BUILD_DIR/base.cpio  the initramfs (newc, uncompressed): /init, busybox,
-#                            bash, iproute2, ipvsadm, ping, the kernel modules
+#                            bash, iproute2, ipvsadm, ping, kmod, and the
+#                            network modules (indexed for /sbin/modprobe, so the
+#                            kernel autoloads them; the IPVS/netem set is loaded
+#                            at boot)
 #
 # Environment:
 #   VM_BUILD_DIR    cache directory
@@ -21,22 +24,34 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${VM_BUILD_DIR:-$HERE/build}
 DEBS=$OUT/debs
 
+# Module trees shipped in the VM (plus whatever they depend on). The kernel
+# loads any of them on demand through /sbin/modprobe (kmod), e.g. ipip when a
+# test creates an ipip link, nf_tables when it runs nft.
+MODULE_DIRS=(
+  net/ipv4 net/ipv6 net/netfilter net/sched net/bridge net/8021q net/802 net/llc
+  net/core net/packet net/xfrm net/key net/psample net/mpls net/netlink net/unix
+  drivers/net/veth.ko drivers/net/dummy.ko drivers/net/macvlan.ko drivers/net/ipvlan
+  drivers/net/vxlan drivers/net/geneve.ko drivers/net/tun.ko drivers/net/ifb.ko
+  drivers/net/vrf.ko drivers/net/nlmon.ko drivers/net/bonding drivers/net/wireguard
+)
 # Modules loaded at boot, in this order after dependency resolution.
 MODULES=(
   ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_dh ip_vs_mh
   ip_vs_sed ip_vs_nq ip_vs_lblc ip_vs_lblcr ip_vs_fo ip_vs_ovf
   nf_conntrack sch_netem veth bridge dummy macvlan
-  ${VM_EXTRA_MODULES:-}
 )
+read -ra extra_modules <<<"${VM_EXTRA_MODULES:-}"
+MODULES+=("${extra_modules[@]}")
 # Debian packages whose programs go into the VM (their libraries are found
 # by following Depends through lib* packages).
-TOOL_PKGS=(busybox-static bash iproute2 ipvsadm iputils-ping kmod libc6)
+TOOL_PKGS=(busybox-static bash iproute2 ipvsadm iputils-ping kmod nftables libc6)
 # Programs copied into the VM's /bin (with the libraries the dynamic loader
 # says they need). busybox provides the rest.
-PROGRAMS=(bash ip tc ipvsadm ping)
+PROGRAMS=(bash ip tc ipvsadm ping kmod nft)
 # busybox applets that must NOT be linked: a real program replaces them, or the
 # busybox version would shadow a fuller tool that a test may expect.
-SKIP_APPLETS=(busybox sh ash bash ip ipneigh tc ping ping6 init linuxrc)
+SKIP_APPLETS=(busybox sh ash bash ip ipneigh tc ping ping6 init linuxrc
+  modprobe insmod rmmod lsmod modinfo depmod)
 
 log() { printf 'vm-build: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -44,7 +59,8 @@ die() { log "error: $*"; exit 1; }
 # Host tools: command -> Debian package.
 ensure_host_tools() {
   local -A need=([qemu-system-x86_64]=qemu-system-x86 [cpio]=cpio [xz]=xz-utils
-    [timeout]=coreutils [apt-get]=apt [dpkg-deb]=dpkg [find]=findutils [grep]=grep)
+    [timeout]=coreutils [apt-get]=apt [dpkg-deb]=dpkg [find]=findutils [grep]=grep
+    [flock]=util-linux)
   local missing=() cmd
   for cmd in "${!need[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
@@ -129,7 +145,9 @@ download() {
 # try each XZ magic offset until one decompresses to an ELF file.
 extract_vmlinux() {
   local in=$1 out=$2 off
-  for off in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$in" | cut -d: -f1); do
+  local offsets
+  mapfile -t offsets < <(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$in" | cut -d: -f1)
+  for off in "${offsets[@]}"; do
     tail -c +"$((off + 1))" "$in" | xz -dc --single-stream >"$out.tmp" 2>/dev/null || true
     if [ "$(head -c 4 "$out.tmp" | od -An -c | tr -d ' ')" = '177ELF' ]; then
       mv "$out.tmp" "$out"
@@ -150,6 +168,10 @@ find_in() {
 }
 
 main() {
+  # One build at a time per cache directory (parallel `go test` runs, make -j).
+  mkdir -p "$OUT"
+  exec 9>"$OUT/.lock"
+  if command -v flock >/dev/null 2>&1; then flock 9; fi
   # The stamp covers this script, /init and the settings; a new Debian kernel
   # is picked up by `rm -rf build` (CI starts from an empty cache anyway).
   local stamp
@@ -217,12 +239,16 @@ main() {
     if grep -q 'not found' <<<"$libs"; then
       die "$prog needs a library no unpacked package has: $(grep 'not found' <<<"$libs" | tr -s '\t\n' ' ')"
     fi
-    for lib in $(awk '$2 == "=>" && $3 ~ /^\// {print $3}' <<<"$libs"); do
+    mapfile -t needed < <(awk '$2 == "=>" && $3 ~ /^\// {print $3}' <<<"$libs")
+    for lib in "${needed[@]}"; do
       mkdir -p "$rf/$(dirname "${lib#"$st"/}")"
       cp -L "$lib" "$rf/${lib#"$st"/}"
     done
   done
   ln -s bash "$rf/bin/sh"
+  local m
+  for m in modprobe insmod rmmod lsmod modinfo depmod; do ln -s kmod "$rf/bin/$m"; done
+  mkdir -p "$rf/sbin" && ln -s ../bin/kmod "$rf/sbin/modprobe" # the kernel's module loader
   cp "$ldso" "$rf/lib64/ld-linux-x86-64.so.2"
   # tc's netem delay distributions.
   local tcdir
@@ -236,19 +262,34 @@ main() {
   printf 'hosts: files\n' >"$rf/etc/nsswitch.conf"
   if [ "$(id -u)" -eq 0 ]; then mknod "$rf/dev/console" c 5 1; fi
 
-  # Modules in dependency order, with the options modprobe would pass.
-  local line path args
-  : >"$rf/etc/vm-modules"
+  # Modules: the shipped trees and their dependencies, indexed by depmod so
+  # the kernel can autoload them; the boot list in dependency order with the
+  # options modprobe would pass.
+  local kmods=$kdir/lib/modules/$kver rmods=$rf/lib/modules/$kver
+  mapfile -t shipped < <(for d in "${MODULE_DIRS[@]}"; do
+    [ -e "$kmods/kernel/$d" ] || die "no module tree $d in $kpkg"
+    find "$kmods/kernel/$d" -name '*.ko*' -printf '%f\n'; done | sed 's/\.ko.*$//' | sort -u)
+  local line path args rel
   declare -A have=()
+  while read -r line; do
+    case $line in insmod\ *) ;; *) continue ;; esac
+    read -r _ path _ <<<"$line"
+    [ -n "${have[$path]:-}" ] && continue
+    have[$path]=1
+    rel=${path#"$kmods"/}
+    mkdir -p "$rmods/$(dirname "$rel")"
+    cp "$path" "$rmods/$rel"
+  done < <(kmod modprobe -C "$emptyconf" -d "$kdir" -S "$kver" --show-depends -a "${shipped[@]}" "${MODULES[@]}")
+  cp "$kmods"/modules.builtin "$kmods"/modules.builtin.modinfo "$kmods"/modules.order "$rmods/"
+  kmod depmod -b "$rf" "$kver"
+  have=()
+  : >"$rf/etc/vm-modules"
   while read -r line; do
     case $line in insmod\ *) ;; *) continue ;; esac
     read -r _ path args <<<"$line"
     [ -n "${have[$path]:-}" ] && continue
     have[$path]=1
-    rel=${path#"$kdir"/lib/modules/"$kver"/}
-    mkdir -p "$rf/lib/modules/$kver/$(dirname "$rel")"
-    cp "$path" "$rf/lib/modules/$kver/$rel"
-    echo "$rel $args" >>"$rf/etc/vm-modules"
+    echo "${path#"$kmods"/} $args" >>"$rf/etc/vm-modules"
   done < <(kmod modprobe -C "$emptyconf" -d "$kdir" -S "$kver" --show-depends -a "${MODULES[@]}")
   cp "$HERE/init" "$rf/init"
   chmod 755 "$rf/init"
@@ -258,7 +299,7 @@ main() {
   mv "$OUT/base.cpio.tmp" "$OUT/base.cpio"
   echo "$kver" >"$OUT/kernel-version"
   echo "$stamp" >"$OUT/stamp"
-  log "done: $OUT/vmlinux ($(du -h "$OUT/vmlinux" | cut -f1)), base.cpio ($(du -h "$OUT/base.cpio" | cut -f1)), $(wc -l <"$rf/etc/vm-modules") modules"
+  log "done: $OUT/vmlinux ($(du -h --apparent-size "$OUT/vmlinux" | cut -f1)), base.cpio ($(du -h --apparent-size "$OUT/base.cpio" | cut -f1)), ${#have[@]} modules loaded at boot, $(find "$rmods" -name '*.ko*' | wc -l) shipped"
 }
 
 main "$@"

@@ -22,7 +22,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${VM_BUILD_DIR:-$HERE/build}
 
-dirs=() files=() envs=() timeout_s=600 mem= cpus=2 keep_log=
+dirs=() files=() envs=() timeout_s=600 mem='' cpus=2 keep_log=''
 while getopts 'd:f:e:t:m:s:l:h' opt; do
   case $opt in
     d) dirs+=("$OPTARG") ;;
@@ -71,6 +71,7 @@ if [ -z "$mem" ]; then
 fi
 
 log=$work/console.log
+started=$SECONDS
 set +e
 timeout -k 5 "$timeout_s" qemu-system-x86_64 \
   -accel tcg -cpu max -smp "$cpus" -m "$mem" \
@@ -80,9 +81,12 @@ timeout -k 5 "$timeout_s" qemu-system-x86_64 \
   </dev/null | sed -u 's/\r$//' | tee "$log"
 qemu_rc=${PIPESTATUS[0]}
 set -e
+echo "run.sh: the VM ran $((SECONDS - started)) s (${cpus} CPUs, ${mem} MB)" >&2
 [ -z "$keep_log" ] || cp "$log" "$keep_log"
 
-marker=$(grep -a '^VIGIL-VM-EXIT=[0-9]*$' "$log" | tail -1 || true)
+# The last marker wins (/init prints it after the command ended); it is
+# matched anywhere in a line in case a kernel message shares the line.
+marker=$(grep -ao 'VIGIL-VM-EXIT=[0-9][0-9]*' "$log" | tail -1 || true)
 if [ -n "$marker" ]; then
   exit "${marker#VIGIL-VM-EXIT=}"
 fi

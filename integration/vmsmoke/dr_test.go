@@ -108,13 +108,23 @@ func TestDirectRoutingBypassesDirector(t *testing.T) {
 		t.Errorf("client's neighbour entry for the VIP is %q, want the director's MAC %s", strings.TrimSpace(neigh), dir.MAC)
 	}
 
-	stats, err := parseIPVSStats(run(dir, "ipvsadm", "-Ln", "--stats", "--exact"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, ok := stats["TCP "+vip+":80"]
-	if !ok {
-		t.Fatalf("no stats for the service in %v", stats)
+	// The kernel folds its per-CPU counters into what ipvsadm reads from an
+	// estimator that runs every 2 s: wait until all connections show up.
+	var stats map[string]ipvsStats
+	var svc ipvsStats
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		var err error
+		stats, err = parseIPVSStats(run(dir, "ipvsadm", "-Ln", "--stats", "--exact"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ok bool
+		if svc, ok = stats["TCP "+vip+":80"]; !ok {
+			t.Fatalf("no stats for the service in %v", stats)
+		}
+		if svc.Conns >= requests || time.Now().After(deadline) {
+			break
+		}
 	}
 	t.Logf("director service stats: %+v", svc)
 	if svc.Conns != requests {

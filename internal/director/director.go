@@ -175,6 +175,25 @@ func (d *Director) Deliver(name string, ev vrrp.Event) bool {
 	return in != nil && in.deliver(ev)
 }
 
+// Announce re-sends the gratuitous ARP / unsolicited NA burst of a master
+// instance (`vigil garp`).
+func (d *Director) Announce(name string) error {
+	d.mu.Lock()
+	in := d.instances[name]
+	d.mu.Unlock()
+	if in == nil {
+		return fmt.Errorf("no vrrp_instance %q", name)
+	}
+	if st := in.snapshot().State; st != vrrp.StateMaster.String() {
+		return fmt.Errorf("vrrp_instance %q is %s; only a master announces its VIPs", name, st)
+	}
+	select {
+	case in.garp <- struct{}{}:
+	default: // one request is already pending
+	}
+	return nil
+}
+
 // Reload moves the running instances to cfg: unchanged instances keep
 // running untouched (no advert gap, no re-election), changes the state
 // machine can take in place are applied in place, others are recreated,

@@ -42,6 +42,8 @@ type instance struct {
 	stopOnce  sync.Once
 	abort     chan struct{}
 	abortOnce sync.Once
+	// garp asks the run loop to announce the VIPs again (operator request).
+	garp chan struct{}
 
 	mu     sync.Mutex // guards status
 	status Status
@@ -80,6 +82,7 @@ func newInstance(cfg config.VRRPInstance, link *sharedLink, deps Deps, hooks Hoo
 		reconf:  make(chan config.VRRPInstance, 1),
 		done:    make(chan struct{}),
 		abort:   make(chan struct{}),
+		garp:    make(chan struct{}, 1),
 		timer:   time.NewTimer(time.Hour),
 	}
 	in.timer.Stop()
@@ -156,6 +159,10 @@ func (in *instance) run() {
 			in.exec(in.m.Step(time.Now(), vrrp.TimerDue{}))
 		case cfg := <-in.reconf:
 			in.reconfigure(cfg)
+		case <-in.garp:
+			if in.m.State() == vrrp.StateMaster {
+				in.announce()
+			}
 		case <-in.abort:
 			in.exec(in.m.Step(time.Now(), vrrp.Shutdown{}))
 			in.exec(in.m.Step(time.Now(), vrrp.Shutdown{}))

@@ -2,7 +2,9 @@ package director
 
 import (
 	"context"
+	"errors"
 	"os/exec"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,14 +33,18 @@ func effectivePriority(configured uint8, failedWeights []int) uint8 {
 
 // trackState is what the tracker knows of one instance's dependencies.
 type trackState struct {
-	cfg     config.VRRPInstance
-	linkUp  map[string]bool // tracked interfaces (and the instance's own)
-	scripts map[string]bool // script name -> healthy
+	cfg         config.VRRPInstance
+	linkUp      map[string]bool // tracked interfaces (and the instance's own)
+	scripts     map[string]bool // script name -> healthy
+	maintenance bool            // an operator took the instance out
 }
 
 // failedWeights lists the weights of the trackers that are down now.
 func (ts *trackState) failedWeights() []int {
 	var w []int
+	if ts.maintenance {
+		w = append(w, 0) // like a failed weight-0 tracker: out of the election
+	}
 	for _, ti := range ts.cfg.TrackInterfaces {
 		if up, known := ts.linkUp[ti.Name]; known && !up {
 			w = append(w, ti.Weight)
@@ -79,6 +85,70 @@ func NewTracker(d *Director, cfg *config.Config) *Tracker {
 		t.st[ic.Name] = &trackState{cfg: ic, linkUp: map[string]bool{}, scripts: map[string]bool{}}
 	}
 	return t
+}
+
+// Reload follows a new configuration, keeping what is known of links,
+// scripts and maintenance for instances that still exist.
+func (t *Tracker) Reload(cfg *config.Config) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := map[string]*trackState{}
+	for _, ic := range cfg.Instances {
+		ns := &trackState{cfg: ic, linkUp: map[string]bool{}, scripts: map[string]bool{}}
+		if old, ok := t.st[ic.Name]; ok {
+			ns.linkUp, ns.scripts, ns.maintenance = old.linkUp, old.scripts, old.maintenance
+		}
+		st[ic.Name] = ns
+	}
+	t.st = st
+	for inst, ts := range t.st {
+		t.updateLocked(inst, ts)
+	}
+}
+
+// SetMaintenance takes an instance out of the election (on) or puts it
+// back. A master in maintenance sends a priority-0 advert so its backup
+// takes over after Skew_Time, then stays in Fault until maintenance ends.
+func (t *Tracker) SetMaintenance(instance string, on bool) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ts, ok := t.st[instance]
+	if !ok {
+		return errors.New("no vrrp_instance " + strconv.Quote(instance))
+	}
+	ts.maintenance = on
+	t.updateLocked(instance, ts)
+	return nil
+}
+
+// FailedTracker is a tracker that is down now.
+type FailedTracker struct {
+	Kind   string // "interface", "script" or "maintenance"
+	Name   string
+	Weight int // 0: the instance is in fault because of it
+}
+
+// Failed lists, per instance, the trackers that are down now (for status).
+func (t *Tracker) Failed() map[string][]FailedTracker {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string][]FailedTracker{}
+	for inst, ts := range t.st {
+		if ts.maintenance {
+			out[inst] = append(out[inst], FailedTracker{Kind: "maintenance", Name: "maintenance"})
+		}
+		for _, ti := range ts.cfg.TrackInterfaces {
+			if up, known := ts.linkUp[ti.Name]; known && !up {
+				out[inst] = append(out[inst], FailedTracker{Kind: "interface", Name: ti.Name, Weight: ti.Weight})
+			}
+		}
+		for _, sc := range ts.cfg.TrackScripts {
+			if ok, known := ts.scripts[sc.Name]; known && !ok {
+				out[inst] = append(out[inst], FailedTracker{Kind: "script", Name: sc.Name, Weight: sc.Weight})
+			}
+		}
+	}
+	return out
 }
 
 // LinkChanged records a link state and notifies the instances that care.

@@ -98,3 +98,38 @@ func TestScriptRiseAndFall(t *testing.T) {
 		t.Fatalf("reports %v: a state must be reported once per change", get())
 	}
 }
+
+func TestMaintenanceHandsOverAndReturns(t *testing.T) {
+	_, vips, a, b := newPair(t, "", "")
+	tr := NewTracker(a.Director, pairConfig(t, 150, "10ms", ""))
+	if err := tr.SetMaintenance("nope", true); err == nil {
+		t.Fatal("maintenance of an unknown instance accepted")
+	}
+	if err := tr.SetMaintenance("VI_1", true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b master while a is in maintenance", time.Second, func() bool { return b.state() == "master" && a.state() == "fault" })
+	if f := tr.Failed()["VI_1"]; len(f) != 1 || f[0].Kind != "maintenance" {
+		t.Fatalf("failed trackers %v", f)
+	}
+	if err := tr.SetMaintenance("VI_1", false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a master again", time.Second, func() bool { return a.state() == "master" && b.state() == "backup" })
+	waitFor(t, "VIP only on a", time.Second, func() bool { h := vips.holdersOf(vip); return len(h) == 1 && h[0] == "a" })
+}
+
+func TestAnnounceOnlyForMaster(t *testing.T) {
+	_, _, a, b := newPair(t, "", "")
+	before := a.ann.count()
+	if err := a.Announce("VI_1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "another announcement", time.Second, func() bool { return a.ann.count() == before+1 })
+	if err := b.Announce("VI_1"); err == nil {
+		t.Fatal("a backup accepted a GARP request")
+	}
+	if err := a.Announce("VI_9"); err == nil {
+		t.Fatal("unknown instance accepted")
+	}
+}
