@@ -5,7 +5,7 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(HOME)/go/bin/staticcheck)
 
-.PHONY: help build test unit integration vm vm-test lint fuzz bench bench-failover clean
+.PHONY: help build test unit vm vm-test lint fuzz bench bench-failover bench-checks clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -13,8 +13,15 @@ help: ## list the targets
 build: ## static binary bin/vigil
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/vigil
 
-test: build ## unit tests, namespace integration tests and the VM tests
-	$(GO) test -count=1 $(PKGS)
+test: build ## all tests: unit, namespace integration (root) and the real-kernel VM
+	$(GO) test -count=1 -timeout 30m $(PKGS)
+	$(MAKE) vm-test
+
+unit: ## the Go tests only (no VM); those needing root fail under CI=true without it
+	$(GO) test -count=1 -timeout 30m $(PKGS)
+
+bench-checks: ## 10,000 TCP health checks on loopback for 60 s: CPU, RSS, bursts
+	$(GO) run ./healthcheck/internal/benchcheck -n 10000 -duration 60s
 
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

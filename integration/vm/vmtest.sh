@@ -113,4 +113,11 @@ chmod 755 "$runner"
 
 envs=(-e VIGIL_VM=1 -e VIGIL_BIN=/payload/bin/vigil)
 [ -z "${VMTEST_TIMEOUT:-}" ] || envs+=(-e "VMTEST_TIMEOUT=$VMTEST_TIMEOUT")
-exec "$HERE/run.sh" -t "${VM_TIMEOUT:-900}" -d "$stage" "${envs[@]}" -- /payload/vmtest-run.sh
+log=$OUT/vmtest-console.log
+rc=0
+"$HERE/run.sh" -t "${VM_TIMEOUT:-900}" -l "$log" -d "$stage" "${envs[@]}" -- /payload/vmtest-run.sh || rc=$?
+# Repeat the summary as the very last line (the kernel's power-off message
+# and run.sh's timing come after it on the console).
+summary=$(grep -a '^vm-test: [0-9]* passed' "$log" | tail -1 || true)
+echo "${summary:-vm-test: the VM run failed (run.sh exit $rc), see $log}"
+exit "$rc"
