@@ -31,4 +31,3 @@ func inNS(t *testing.T, h *topo.Host, fn func()) {
 	}()
 	<-done
 }
-
