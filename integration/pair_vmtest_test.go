@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,7 +69,8 @@ func serveForever(name string) {
 // drLab is the lab plus two real servers.
 type drLab struct {
 	*lab
-	rs []*topo.Host
+	rs      []*topo.Host
+	servers []*exec.Cmd // the server process of each real server
 }
 
 func newDRLab(t *testing.T, prefix string, octet int) *drLab {
@@ -86,14 +88,20 @@ func newDRLab(t *testing.T, prefix string, octet int) *drLab {
 		if err != nil {
 			t.Fatalf("realserver apply on %s: %v\n%s", name, err, out)
 		}
-		self, _ := os.Executable()
-		cmd := h.Command(t.Context(), self, "-test.run", "^$")
-		cmd.Env = append(os.Environ(), helperEnv+"="+name)
-		if err := h.Start(cmd); err != nil {
-			t.Fatal(err)
-		}
+		l.servers = append(l.servers, l.startServer(t, h))
 	}
 	return l
+}
+
+// startServer runs this test binary as the HTTP and echo server of h.
+func (l *drLab) startServer(t *testing.T, h *topo.Host) *exec.Cmd {
+	self, _ := os.Executable()
+	cmd := h.Command(t.Context(), self, "-test.run", "^$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+h.Name)
+	if err := h.Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
@@ -269,4 +277,45 @@ func directorSentNothing(stats, svc string) bool {
 		}
 	}
 	return false
+}
+
+// weightOf returns the weight ipvsadm shows for real server rs (addr:port)
+// on host h, or -1 if it is not in the table.
+func weightOf(t *testing.T, h *topo.Host, rs string) int {
+	out, err := h.Output("ipvsadm", "-Ln")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 4 && f[0] == "->" && f[1] == rs {
+			w := 0
+			fmt.Sscanf(f[3], "%d", &w)
+			return w
+		}
+	}
+	return -1
+}
+
+func TestVMHealthChecksMoveKernelWeights(t *testing.T) {
+	l := newDRLab(t, "vgh1", 242)
+	l.startVigil(l.d1, l.directorConf(150))
+	l.waitFor("VIP on d1", 5*time.Second, func() bool { return l.hasVIP(l.d1) })
+	rs1 := l.rs[0].Addr.Addr().String() + ":80"
+	l.waitFor("rs1 in service", 5*time.Second, func() bool { return weightOf(t, l.d1, rs1) == 1 })
+
+	// rs1's server dies: after `fall` failed checks its weight is 0 in the
+	// kernel (inhibit), and every request goes to rs2.
+	_ = l.servers[0].Process.Kill()
+	_ = l.servers[0].Wait()
+	l.waitFor("rs1 inhibited (weight 0) in the kernel table", 10*time.Second, func() bool { return weightOf(t, l.d1, rs1) == 0 })
+	for i := 0; i < 4; i++ {
+		body, err := l.get(t)
+		if err != nil || body != "rs2" {
+			t.Fatalf("request %d with rs1 down: %q %v", i, body, err)
+		}
+	}
+	// It comes back: after `rise` good checks the weight returns.
+	l.servers[0] = l.startServer(t, l.rs[0])
+	l.waitFor("rs1 back with weight 1", 10*time.Second, func() bool { return weightOf(t, l.d1, rs1) == 1 })
 }

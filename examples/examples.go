@@ -1,0 +1,11 @@
+// Package examples embeds the example configurations, so that tests (also
+// inside the test VM, which has no source tree) run the very files the
+// documentation shows.
+package examples
+
+import "embed"
+
+// Pair holds pair/director-a.hcl and pair/director-b.hcl.
+//
+//go:embed pair/*.hcl
+var Pair embed.FS
