@@ -238,3 +238,51 @@ func TestTakeoverClaimsVIPsBeforeTheFirstAdvert(t *testing.T) {
 		t.Fatalf("side effects in order %v, want the VIP added before the first advert", evs[:min(len(evs), 4)])
 	}
 }
+
+// TestTwoInstancesShareOneSocketAndSplitMastership runs two VRRP instances
+// per director on one interface (one shared socket, routed by VRID), each
+// director preferred for one of them: active/active.
+func TestTwoInstancesShareOneSocketAndSplitMastership(t *testing.T) {
+	two := func(p1, p2 int) *config.Config {
+		src := fmt.Sprintf(`
+vrrp_instance "VI_1" {
+  interface = "lan0"
+  vrid = 51
+  priority = %d
+  advert_interval = "10ms"
+  virtual_ipaddresses = ["10.99.0.100/24"]
+}
+vrrp_instance "VI_2" {
+  interface = "lan0"
+  vrid = 52
+  priority = %d
+  advert_interval = "10ms"
+  virtual_ipaddresses = ["10.99.0.101/24"]
+}
+`, p1, p2)
+		cfg, diags := config.Parse([]byte(src), "two.hcl")
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		return cfg
+	}
+	b := &bus{}
+	vips := &vipTable{holders: map[netip.Addr][]string{}}
+	a := startDirector(t, b, vips, "a", "10.99.0.1", two(150, 100))
+	waitFor(t, "a master of both alone", 2*time.Second, func() bool {
+		st := a.Status()
+		return st[0].State == "master" && st[1].State == "master"
+	})
+	bb := startDirector(t, b, vips, "b", "10.99.0.2", two(100, 150))
+	second := netip.MustParseAddr("10.99.0.101")
+	waitFor(t, "b takes VI_2 (preempt), a keeps VI_1", 2*time.Second, func() bool {
+		h1, h2 := vips.holdersOf(vip), vips.holdersOf(second)
+		return len(h1) == 1 && h1[0] == "a" && len(h2) == 1 && h2[0] == "b"
+	})
+	if n := len(a.Links()); n != 1 {
+		t.Fatalf("two instances on one interface should share one socket, got %d", n)
+	}
+	if got := bb.Status(); got[0].State != "backup" || got[1].State != "master" {
+		t.Fatalf("b: %s/%s, want backup/master", got[0].State, got[1].State)
+	}
+}
