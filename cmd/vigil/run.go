@@ -162,7 +162,8 @@ func serve(path string, cfg *config.Config, log *slog.Logger) error {
 		log.Warn("announcement failed", "interface", iface, "err", err)
 	}}
 	defer ann.Close()
-	deps := director.Deps{Network: director.SystemNetwork{}, Addresses: director.SystemAddresses{H: h}, Announcer: ann}
+	deps := director.Deps{Network: director.SystemNetwork{}, Addresses: director.SystemAddresses{H: h}, Announcer: ann,
+		VMACs: director.SystemVMACs{H: h}}
 	dm := &daemon{path: path, log: log, cfg: cfg, router: cfg.Global.RouterID}
 	if dm.router == "" {
 		dm.router, _ = os.Hostname()
@@ -380,6 +381,15 @@ func removeStaleVIPs(h *netif.Handle, cfg *config.Config, log *slog.Logger) {
 		}
 		if ic.SourceAddress.IsValid() {
 			keep = append(keep, ic.SourceAddress)
+		}
+	}
+	for _, ic := range cfg.Instances {
+		// A virtual MAC interface exists only on a master; a starting
+		// director is not one.
+		if ic.UseVMAC {
+			if err := h.DeleteVMAC(netif.VMACName(ic.VRID)); err != nil {
+				log.Warn("cannot remove a stale virtual MAC interface", "instance", ic.Name, "err", err)
+			}
 		}
 	}
 	for dev, m := range managed {

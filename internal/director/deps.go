@@ -49,10 +49,21 @@ type Tables interface {
 	Remove(instance string) error
 }
 
+// VMACs creates and removes virtual MAC interfaces (use_vmac): a macvlan
+// with the RFC 5798 MAC 00:00:5e:00:01:<vrid> that carries the VIPs, so a
+// take-over does not change the MAC clients have cached.
+type VMACs interface {
+	// Ensure creates (or repairs) the interface and returns its name.
+	Ensure(parent string, vrid uint8, family int) (string, error)
+	// Delete removes it; a missing interface is not an error.
+	Delete(name string) error
+}
+
 // Deps are the director's side effects.
 type Deps struct {
 	Network   Network
 	Addresses Addresses
 	Announcer Announcer
 	Tables    Tables // may be nil: no IPVS
+	VMACs     VMACs  // may be nil: use_vmac is then refused at start
 }

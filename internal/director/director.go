@@ -106,6 +106,9 @@ func (d *Director) startLocked(ic config.VRRPInstance) (*instance, error) {
 	if _, dup := d.instances[ic.Name]; dup {
 		return nil, errors.New("already running")
 	}
+	if ic.UseVMAC && d.deps.VMACs == nil {
+		return nil, errors.New("use_vmac is set but this director cannot create virtual MAC interfaces")
+	}
 	sl, err := d.linkFor(ic)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +48,10 @@ type instance struct {
 
 	mu     sync.Mutex // guards status
 	status Status
+
+	// vipDev is where the VIPs are while claimed: the interface, or the
+	// virtual MAC interface with use_vmac.
+	vipDev string
 
 	timer     *time.Timer
 	annCancel context.CancelFunc
@@ -272,20 +277,57 @@ func (in *instance) claim() {
 			in.log.Error("IPVS tables not installed", "err", err)
 		}
 	}
+	dev := in.rc.Interface
+	if in.rc.UseVMAC {
+		name, err := in.deps.VMACs.Ensure(in.rc.Interface, in.vrid, int(familyOf(in.rc)))
+		if err != nil {
+			in.log.Error("cannot create the virtual MAC interface; VIPs go on the interface itself", "err", err)
+		} else {
+			dev = name
+		}
+	}
+	in.vipDev = dev
 	for _, v := range in.rc.VIPs {
-		if err := in.deps.Addresses.Add(in.rc.Interface, v); err != nil {
-			in.log.Error("cannot add VIP", "vip", v.Prefix, "err", err)
+		if err := in.deps.Addresses.Add(dev, vipOn(v, dev)); err != nil {
+			in.log.Error("cannot add VIP", "vip", v.Prefix, "device", dev, "err", err)
 		}
 	}
 }
 
+// vipOn drops a label that names another device: labels must start with
+// the device name, and a virtual MAC interface has its own name.
+func vipOn(v config.VIP, dev string) config.VIP {
+	if v.Label != "" && !strings.HasPrefix(v.Label, dev) {
+		v.Label = ""
+	}
+	return v
+}
+
+func familyOf(ic config.VRRPInstance) uint8 {
+	if ic.Family == config.FamilyIPv6 {
+		return 6
+	}
+	return 4
+}
+
 func (in *instance) release() {
 	in.stopAnnounce()
+	dev := in.vipDev
+	if dev == "" {
+		dev = in.rc.Interface
+	}
 	for _, v := range in.rc.VIPs {
-		if err := in.deps.Addresses.Del(in.rc.Interface, v); err != nil {
-			in.log.Error("cannot remove VIP", "vip", v.Prefix, "err", err)
+		if err := in.deps.Addresses.Del(dev, vipOn(v, dev)); err != nil {
+			in.log.Error("cannot remove VIP", "vip", v.Prefix, "device", dev, "err", err)
 		}
 	}
+	if dev != in.rc.Interface {
+		// Only the master has the virtual MAC on the LAN.
+		if err := in.deps.VMACs.Delete(dev); err != nil {
+			in.log.Error("cannot remove the virtual MAC interface", "device", dev, "err", err)
+		}
+	}
+	in.vipDev = ""
 	if in.deps.Tables != nil && in.rc.IPVSFollow == config.IPVSFollowMaster {
 		if err := in.deps.Tables.Remove(in.rc.Name); err != nil {
 			in.log.Error("IPVS tables not removed", "err", err)
@@ -304,7 +346,11 @@ func (in *instance) announce() {
 	done := make(chan struct{})
 	in.annCancel, in.annDone = cancel, done
 	// Copy what the goroutine needs: reconfigure may replace in.rc.
-	ann, iface, addrs, garp := in.deps.Announcer, in.rc.Interface, in.vips, in.rc.GARP
+	iface := in.vipDev
+	if iface == "" {
+		iface = in.rc.Interface
+	}
+	ann, addrs, garp := in.deps.Announcer, in.vips, in.rc.GARP
 	go func() {
 		defer close(done)
 		ann.Announce(ctx, iface, addrs, garp)

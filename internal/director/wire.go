@@ -3,7 +3,9 @@ package director
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -37,7 +39,7 @@ func (s SystemAddresses) Del(iface string, v config.VIP) error {
 // one announcer per interface, opened on first use.
 type SystemAnnouncer struct {
 	mu  sync.Mutex
-	ann map[string]*netif.Announcer
+	ann map[string]cachedAnnouncer
 	// OnError, if set, receives errors (logging is the caller's choice).
 	OnError func(iface string, err error)
 }
@@ -81,20 +83,35 @@ func (s *SystemAnnouncer) report(iface string, err error) {
 	}
 }
 
+// cachedAnnouncer remembers the interface index its sockets are bound to:
+// a virtual MAC interface is deleted and created again on every take-over.
+type cachedAnnouncer struct {
+	a     *netif.Announcer
+	index int
+}
+
 func (s *SystemAnnouncer) get(iface string) (*netif.Announcer, error) {
+	ifi, err := net.InterfaceByName(iface)
+	if err != nil {
+		return nil, fmt.Errorf("announcer on %s: %w", iface, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if a, ok := s.ann[iface]; ok {
-		return a, nil
+	if c, ok := s.ann[iface]; ok {
+		if c.index == ifi.Index {
+			return c.a, nil
+		}
+		_ = c.a.Close()
+		delete(s.ann, iface)
 	}
 	a, err := netif.NewAnnouncer(iface)
 	if err != nil {
 		return nil, fmt.Errorf("announcer on %s: %w", iface, err)
 	}
 	if s.ann == nil {
-		s.ann = map[string]*netif.Announcer{}
+		s.ann = map[string]cachedAnnouncer{}
 	}
-	s.ann[iface] = a
+	s.ann[iface] = cachedAnnouncer{a: a, index: ifi.Index}
 	return a, nil
 }
 
@@ -102,8 +119,8 @@ func (s *SystemAnnouncer) get(iface string) (*netif.Announcer, error) {
 func (s *SystemAnnouncer) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, a := range s.ann {
-		_ = a.Close()
+	for _, c := range s.ann {
+		_ = c.a.Close()
 	}
 	s.ann = nil
 }
@@ -145,4 +162,28 @@ func linkUp(a *netlink.LinkAttrs) bool {
 		return false
 	}
 	return a.OperState == netlink.OperUp || a.OperState == netlink.OperUnknown
+}
+
+// SystemVMACs creates the virtual MAC macvlans with netlink. Only the
+// master has one, so the virtual MAC never appears on two ports of the LAN.
+// The parent interface gets arp_ignore=1 and arp_announce=2 so that it
+// neither answers ARP for the VIPs with its own MAC nor uses a VIP as the
+// sender of its own ARP requests: only the macvlan speaks for the VIPs.
+type SystemVMACs struct{ H *netif.Handle }
+
+// Ensure implements VMACs.
+func (s SystemVMACs) Ensure(parent string, vrid uint8, family int) (string, error) {
+	for _, sc := range [][2]string{{"arp_ignore", "1"}, {"arp_announce", "2"}} {
+		if err := writeSysctl("net/ipv4/conf/"+parent+"/"+sc[0], sc[1]); err != nil {
+			return "", err
+		}
+	}
+	return s.H.EnsureVMAC(netif.VMAC{Parent: parent, VRID: vrid, Family: family, Mode: netif.VMACBridge})
+}
+
+// Delete implements VMACs.
+func (s SystemVMACs) Delete(name string) error { return s.H.DeleteVMAC(name) }
+
+func writeSysctl(path, value string) error {
+	return os.WriteFile("/proc/sys/"+path, []byte(value), 0o644)
 }
