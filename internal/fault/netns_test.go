@@ -5,14 +5,13 @@ import (
 	"net"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigil-ha/vigil/internal/nstest"
 	"github.com/vigil-ha/vigil/internal/testenv"
-	"github.com/vishvananda/netns"
 )
 
 // needNetns skips (or fails under CI) unless the test can build namespaces.
@@ -132,35 +131,8 @@ func ping(t *testing.T, ns string, dst net.IP, count int, interval time.Duration
 	return n
 }
 
-// inNamespace runs fn on an OS thread switched into the named namespace.
-// Sockets fn creates stay in that namespace after the thread switches back.
-func inNamespace(t *testing.T, name string, fn func()) {
-	t.Helper()
-	runtime.LockOSThread()
-	origin, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		t.Fatalf("current netns: %v", err)
-	}
-	defer origin.Close()
-	target, err := netns.GetFromName(name)
-	if err != nil {
-		runtime.UnlockOSThread()
-		t.Fatalf("netns %s: %v", name, err)
-	}
-	defer target.Close()
-	if err := netns.Set(target); err != nil {
-		runtime.UnlockOSThread()
-		t.Fatalf("enter netns %s: %v", name, err)
-	}
-	defer func() {
-		if err := netns.Set(origin); err != nil {
-			panic(fmt.Sprintf("cannot return from netns %s: %v", name, err))
-		}
-		runtime.UnlockOSThread()
-	}()
-	fn()
-}
+// inNamespace is the shared helper (internal/nstest).
+var inNamespace = nstest.InNamespace
 
 // tcState is what `tc` shows of a host's interface: qdiscs and the
 // filters on both clsact hooks.

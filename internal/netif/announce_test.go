@@ -92,19 +92,19 @@ func writeSysctl(t *testing.T, ns, path, value string) {
 func TestGratuitousARPUpdatesPeerNeighbourTable(t *testing.T) {
 	needNetns(t)
 	p := newPair(t, "vgt-ga", false)
-	addAddr(t, p.a, "10.66.0.1/24", "dev", "eth0")
-	addAddr(t, p.b, "10.66.0.2/24", "dev", "eth0")
+	addAddr(t, p.A, "10.66.0.1/24", "dev", "eth0")
+	addAddr(t, p.B, "10.66.0.2/24", "dev", "eth0")
 	vip := netip.MustParseAddr("10.66.0.100")
-	addAddr(t, p.a, vip.String()+"/32", "dev", "eth0")
+	addAddr(t, p.A, vip.String()+"/32", "dev", "eth0")
 	// Linux learns a neighbour from a gratuitous ARP only with arp_accept.
-	writeSysctl(t, p.b, "net/ipv4/conf/eth0/arp_accept", "1")
+	writeSysctl(t, p.B, "net/ipv4/conf/eth0/arp_accept", "1")
 
-	sender := announcerIn(t, p.a)
-	mac := macIn(t, p.a)
+	sender := announcerIn(t, p.A)
+	mac := macIn(t, p.A)
 	if sender.MAC().String() != mac.String() {
 		t.Fatalf("announcer MAC %s, interface MAC %s", sender.MAC(), mac)
 	}
-	seen := captureIn(t, p.b, etherTypeARP)
+	seen := captureIn(t, p.B, etherTypeARP)
 	if err := sender.Announce(context.Background(), []netip.Addr{vip}, Schedule{Count: 2, Delay: 10 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestGratuitousARPUpdatesPeerNeighbourTable(t *testing.T) {
 			t.Errorf("frame %d:\n got  % x\n want % x", i, got, want)
 		}
 	}
-	out, err := exec.Command("ip", "-n", p.b, "neigh", "show", vip.String(), "dev", "eth0").CombinedOutput()
+	out, err := exec.Command("ip", "-n", p.B, "neigh", "show", vip.String(), "dev", "eth0").CombinedOutput()
 	if err != nil {
 		t.Fatalf("ip neigh: %v\n%s", err, out)
 	}
@@ -138,13 +138,13 @@ func TestUnsolicitedNAReachesPeerAndAnnounceCancels(t *testing.T) {
 	needNetns(t)
 	p := newPair(t, "vgt-na", true)
 	vip := netip.MustParseAddr("fd00:66::100")
-	addAddr(t, p.a, vip.String()+"/64", "dev", "eth0", "nodad")
+	addAddr(t, p.A, vip.String()+"/64", "dev", "eth0", "nodad")
 	// A forwarding interface must advertise itself as a router.
-	writeSysctl(t, p.a, "net/ipv6/conf/eth0/forwarding", "1")
+	writeSysctl(t, p.A, "net/ipv6/conf/eth0/forwarding", "1")
 
-	sender := announcerIn(t, p.a)
-	mac := macIn(t, p.a)
-	seen := captureIn(t, p.b, etherTypeIPv6)
+	sender := announcerIn(t, p.A)
+	mac := macIn(t, p.A)
+	seen := captureIn(t, p.B, etherTypeIPv6)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

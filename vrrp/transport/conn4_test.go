@@ -23,15 +23,15 @@ func newPair4(t *testing.T, prefix string) pair {
 	t.Helper()
 	needNetns(t)
 	p := newPair(t, prefix, false)
-	addAddr(t, p.a, addrA4.String()+"/24", "dev", "eth0")
-	addAddr(t, p.b, addrB4.String()+"/24", "dev", "eth0")
+	addAddr(t, p.A, addrA4.String()+"/24", "dev", "eth0")
+	addAddr(t, p.B, addrB4.String()+"/24", "dev", "eth0")
 	return p
 }
 
 func TestMulticastIPv4DeliversWithHeaderFields(t *testing.T) {
 	p := newPair4(t, "vgt-m4")
-	a := openIn(t, p.a, Config{Interface: "eth0", Family: 4})
-	b := openIn(t, p.b, Config{Interface: "eth0", Family: 4})
+	a := openIn(t, p.A, Config{Interface: "eth0", Family: 4})
+	b := openIn(t, p.B, Config{Interface: "eth0", Family: 4})
 	if a.Source() != addrA4 || b.Source() != addrB4 {
 		t.Fatalf("sources %s, %s; want the primary addresses %s, %s", a.Source(), b.Source(), addrA4, addrB4)
 	}
@@ -50,7 +50,7 @@ func TestMulticastIPv4DeliversWithHeaderFields(t *testing.T) {
 	if got.Src != addrB4 || got.Dst != Group4 || got.TTL != TTL {
 		t.Errorf("src %s dst %s ttl %d; want %s %s %d", got.Src, got.Dst, got.TTL, addrB4, Group4, TTL)
 	}
-	if want := ifindexIn(t, p.a, "eth0"); got.IfIndex != want {
+	if want := ifindexIn(t, p.A, "eth0"); got.IfIndex != want {
 		t.Errorf("ifindex %d, want %d", got.IfIndex, want)
 	}
 	if _, idx := a.Interface(); idx != got.IfIndex {
@@ -66,8 +66,8 @@ func TestMulticastIPv4DeliversWithHeaderFields(t *testing.T) {
 
 func TestOwnMulticastIsNotDeliveredBack(t *testing.T) {
 	p := newPair4(t, "vgt-o4")
-	a := openIn(t, p.a, Config{Interface: "eth0", Family: 4})
-	b := openIn(t, p.b, Config{Interface: "eth0", Family: 4})
+	a := openIn(t, p.A, Config{Interface: "eth0", Family: 4})
+	b := openIn(t, p.B, Config{Interface: "eth0", Family: 4})
 
 	mine, theirs := samplePayload(1, 100), samplePayload(1, 200)
 	if err := a.Send(mine); err != nil {
@@ -92,11 +92,11 @@ func TestOwnMulticastIsNotDeliveredBack(t *testing.T) {
 func TestPacketFromOwnAddressIsRejected(t *testing.T) {
 	p := newPair4(t, "vgt-s4")
 	second := netip.MustParseAddr("10.77.0.11")
-	addAddr(t, p.a, second.String()+"/24", "dev", "eth0")
-	a := openIn(t, p.a, Config{Interface: "eth0", Family: 4})
+	addAddr(t, p.A, second.String()+"/24", "dev", "eth0")
+	a := openIn(t, p.A, Config{Interface: "eth0", Family: 4})
 	// Loopback on: the crafted packet comes back to a's socket as if a
 	// packet of ours had been reflected.
-	looped := newCrafter(t, p.a, 4, TTL, true)
+	looped := newCrafter(t, p.A, 4, TTL, true)
 
 	for _, src := range []netip.Addr{addrA4, second} {
 		looped.send(t, samplePayload(7, 100), src, Group4)
@@ -112,8 +112,8 @@ func TestPacketFromOwnAddressIsRejected(t *testing.T) {
 
 func TestTTLOtherThan255IsRejected(t *testing.T) {
 	p := newPair4(t, "vgt-t4")
-	a := openIn(t, p.a, Config{Interface: "eth0", Family: 4})
-	forwarded := newCrafter(t, p.b, 4, 64, false)
+	a := openIn(t, p.A, Config{Interface: "eth0", Family: 4})
+	forwarded := newCrafter(t, p.B, 4, 64, false)
 
 	forwarded.send(t, samplePayload(9, 100), addrB4, Group4)
 	rej := receiveRejected(t, a, ReasonTTL)
@@ -121,7 +121,7 @@ func TestTTLOtherThan255IsRejected(t *testing.T) {
 		t.Errorf("rejected packet ttl %d src %s, want 64 from %s", rej.Packet.TTL, rej.Packet.Src, addrB4)
 	}
 	// The same packet with TTL 255 passes, so TTL alone made the difference.
-	newCrafter(t, p.b, 4, TTL, false).send(t, samplePayload(9, 100), addrB4, Group4)
+	newCrafter(t, p.B, 4, TTL, false).send(t, samplePayload(9, 100), addrB4, Group4)
 	receiveOK(t, a)
 	if s := a.Stats(); s.Rejected[ReasonTTL] != 1 || s.Received != 1 {
 		t.Errorf("stats %+v, want 1 ttl rejection and 1 received", s)
@@ -130,12 +130,12 @@ func TestTTLOtherThan255IsRejected(t *testing.T) {
 
 func TestOtherMulticastGroupIsRejected(t *testing.T) {
 	p := newPair4(t, "vgt-g4")
-	a := openIn(t, p.a, Config{Interface: "eth0", Family: 4})
+	a := openIn(t, p.A, Config{Interface: "eth0", Family: 4})
 	other := netip.MustParseAddr("224.0.0.99")
 	// Another socket on a's interface joins another group; the raw socket
 	// then sees protocol-112 packets sent to it.
 	var err error
-	inNamespace(t, p.a, func() {
+	inNamespace(t, p.A, func() {
 		var c net.PacketConn
 		var ifi *net.Interface
 		if ifi, err = net.InterfaceByName("eth0"); err != nil {
@@ -150,7 +150,7 @@ func TestOtherMulticastGroupIsRejected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newCrafter(t, p.b, 4, TTL, false).send(t, samplePayload(3, 100), addrB4, other)
+	newCrafter(t, p.B, 4, TTL, false).send(t, samplePayload(3, 100), addrB4, other)
 	if rej := receiveRejected(t, a, ReasonDestination); rej.Packet.Dst != other {
 		t.Errorf("rejected packet to %s, want %s", rej.Packet.Dst, other)
 	}
@@ -158,9 +158,9 @@ func TestOtherMulticastGroupIsRejected(t *testing.T) {
 
 func TestUnicastIPv4AcceptsOnlyPeers(t *testing.T) {
 	p := newPair4(t, "vgt-u4")
-	addAddr(t, p.b, strayB4.String()+"/24", "dev", "eth0")
-	a := openIn(t, p.a, Config{Interface: "eth0", Family: 4, Peers: []netip.Addr{addrB4}})
-	b := openIn(t, p.b, Config{Interface: "eth0", Family: 4, Source: addrB4, Peers: []netip.Addr{addrA4}})
+	addAddr(t, p.B, strayB4.String()+"/24", "dev", "eth0")
+	a := openIn(t, p.A, Config{Interface: "eth0", Family: 4, Peers: []netip.Addr{addrB4}})
+	b := openIn(t, p.B, Config{Interface: "eth0", Family: 4, Source: addrB4, Peers: []netip.Addr{addrA4}})
 	if !a.Unicast() {
 		t.Fatal("Conn with peers is not in unicast mode")
 	}
@@ -174,7 +174,7 @@ func TestUnicastIPv4AcceptsOnlyPeers(t *testing.T) {
 		t.Fatalf("got %+v, want % x from %s to %s ttl 255", got, sent, addrB4, addrA4)
 	}
 
-	newCrafter(t, p.b, 4, TTL, false).send(t, samplePayload(51, 100), strayB4, addrA4)
+	newCrafter(t, p.B, 4, TTL, false).send(t, samplePayload(51, 100), strayB4, addrA4)
 	if rej := receiveRejected(t, a, ReasonNotAPeer); rej.Packet.Src != strayB4 {
 		t.Errorf("rejected source %s, want %s", rej.Packet.Src, strayB4)
 	}
@@ -192,7 +192,7 @@ func TestUnicastIPv4AcceptsOnlyPeers(t *testing.T) {
 
 func TestReceiveUnblocksOnDeadlineAndClose(t *testing.T) {
 	p := newPair4(t, "vgt-c4")
-	a := openIn(t, p.a, Config{Interface: "eth0", Family: 4})
+	a := openIn(t, p.A, Config{Interface: "eth0", Family: 4})
 
 	if err := a.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
 		t.Fatal(err)
@@ -243,17 +243,17 @@ func TestOtherInterfacesTrafficIsNotSeen(t *testing.T) {
 	// A third namespace reaches a through a second interface, eth1.
 	third := "vgt-i4c"
 	newNamespace(t, third)
-	run(t, "ip", "-n", p.a, "link", "add", "eth1", "type", "veth", "peer", "name", "eth0", "netns", third)
-	run(t, "ip", "-n", p.a, "link", "set", "eth1", "up")
+	run(t, "ip", "-n", p.A, "link", "add", "eth1", "type", "veth", "peer", "name", "eth0", "netns", third)
+	run(t, "ip", "-n", p.A, "link", "set", "eth1", "up")
 	run(t, "ip", "-n", third, "link", "set", "eth0", "up")
-	addAddr(t, p.a, "10.78.0.1/24", "dev", "eth1")
+	addAddr(t, p.A, "10.78.0.1/24", "dev", "eth1")
 	addAddr(t, third, "10.78.0.3/24", "dev", "eth0")
-	a := openIn(t, p.a, Config{Interface: "eth0", Family: 4})
+	a := openIn(t, p.A, Config{Interface: "eth0", Family: 4})
 	// The daemon's Conn on eth1 joins the group there too, so the kernel
 	// accepts the group's packets on both interfaces.
-	aOnEth1 := openIn(t, p.a, Config{Interface: "eth1", Family: 4})
+	aOnEth1 := openIn(t, p.A, Config{Interface: "eth1", Family: 4})
 	c := openIn(t, third, Config{Interface: "eth0", Family: 4})
-	b := openIn(t, p.b, Config{Interface: "eth0", Family: 4})
+	b := openIn(t, p.B, Config{Interface: "eth0", Family: 4})
 
 	if err := c.Send(samplePayload(5, 1)); err != nil {
 		t.Fatal(err)
@@ -272,9 +272,9 @@ func TestOtherInterfacesTrafficIsNotSeen(t *testing.T) {
 
 func TestConfiguredSourceIsUsed(t *testing.T) {
 	p := newPair4(t, "vgt-c4s")
-	addAddr(t, p.b, strayB4.String()+"/24", "dev", "eth0") // a secondary address
-	a := openIn(t, p.a, Config{Interface: "eth0", Family: 4})
-	b := openIn(t, p.b, Config{Interface: "eth0", Family: 4, Source: strayB4})
+	addAddr(t, p.B, strayB4.String()+"/24", "dev", "eth0") // a secondary address
+	a := openIn(t, p.A, Config{Interface: "eth0", Family: 4})
+	b := openIn(t, p.B, Config{Interface: "eth0", Family: 4, Source: strayB4})
 	if b.Source() != strayB4 {
 		t.Fatalf("Source() = %s, want the configured %s", b.Source(), strayB4)
 	}

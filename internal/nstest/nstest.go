@@ -1,0 +1,105 @@
+// Package nstest holds the network-namespace helpers that tests of several
+// packages share: creating throw-away namespaces and veth pairs, and running
+// code inside a namespace. It is imported only from _test.go files.
+package nstest
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/vishvananda/netns"
+
+	"github.com/vigil-ha/vigil/internal/testenv"
+)
+
+// Need skips (or fails under CI) unless the test can build namespaces.
+func Need(t testing.TB) {
+	t.Helper()
+	testenv.NeedRoot(t)
+	testenv.NeedCommand(t, "ip")
+}
+
+// Run runs a command and fails the test with its output if it fails.
+func Run(t testing.TB, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// NewNamespace creates a named network namespace, with lo up, that is
+// removed at cleanup. A leftover of a killed run is removed first.
+func NewNamespace(t testing.TB, name string) {
+	t.Helper()
+	_ = exec.Command("ip", "netns", "del", name).Run()
+	Run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	Run(t, "ip", "-n", name, "link", "set", "lo", "up")
+}
+
+// InNamespace runs fn on an OS thread switched into the named namespace.
+// Sockets fn creates stay in that namespace after the thread switches back.
+func InNamespace(t testing.TB, name string, fn func()) {
+	t.Helper()
+	runtime.LockOSThread()
+	origin, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		t.Fatalf("current netns: %v", err)
+	}
+	defer origin.Close()
+	target, err := netns.GetFromName(name)
+	if err != nil {
+		runtime.UnlockOSThread()
+		t.Fatalf("netns %s: %v", name, err)
+	}
+	defer target.Close()
+	if err := netns.Set(target); err != nil {
+		runtime.UnlockOSThread()
+		t.Fatalf("enter netns %s: %v", name, err)
+	}
+	defer func() {
+		if err := netns.Set(origin); err != nil {
+			// Leave the thread locked: the runtime discards it when the
+			// goroutine ends instead of reusing a thread in the wrong
+			// namespace.
+			panic(fmt.Sprintf("cannot return from netns %s: %v", name, err))
+		}
+		runtime.UnlockOSThread()
+	}()
+	fn()
+}
+
+// Pair is two namespaces joined by a veth pair named eth0 on both sides.
+type Pair struct {
+	A, B string
+}
+
+// NewPair builds namespaces <prefix>a and <prefix>b joined by a veth pair,
+// eth0 up on both sides. With ipv6 the kernel adds no link-local address of
+// its own: the test adds its addresses with nodad.
+func NewPair(t testing.TB, prefix string, ipv6 bool) Pair {
+	t.Helper()
+	p := Pair{A: prefix + "a", B: prefix + "b"}
+	NewNamespace(t, p.A)
+	NewNamespace(t, p.B)
+	Run(t, "ip", "-n", p.A, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", p.B)
+	for _, ns := range []string{p.A, p.B} {
+		if ipv6 {
+			// Only the addresses the test adds, without DAD delays.
+			Run(t, "ip", "-n", ns, "link", "set", "eth0", "addrgenmode", "none")
+		}
+		Run(t, "ip", "-n", ns, "link", "set", "eth0", "up")
+	}
+	return p
+}
+
+// AddAddr runs `ip -n ns addr add ARGS...`.
+func AddAddr(t testing.TB, ns string, args ...string) {
+	t.Helper()
+	Run(t, "ip", append([]string{"-n", ns, "addr", "add"}, args...)...)
+}
