@@ -286,3 +286,17 @@ vrrp_instance "VI_2" {
 		t.Fatalf("b: %s/%s, want backup/master", got[0].State, got[1].State)
 	}
 }
+
+func TestStatusForgetsAMasterThatResigned(t *testing.T) {
+	_, _, a, b := newPair(t, "", "")
+	waitFor(t, "b knows a", time.Second, func() bool { return b.Status()[0].Master == netip.MustParseAddr("10.99.0.1") })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b reports itself as master", time.Second, func() bool {
+		st := b.Status()[0]
+		return st.State == "master" && st.Master == netip.MustParseAddr("10.99.0.2")
+	})
+}

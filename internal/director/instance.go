@@ -242,9 +242,7 @@ func (in *instance) exec(acts []vrrp.Action) {
 	}
 	in.setStatus(func(s *Status) {
 		s.Priority = in.m.Priority()
-		if addr, ok := in.m.Master(); ok {
-			s.Master = addr
-		}
+		s.Master, _ = in.m.Master() // zero when no master is known (e.g. it resigned)
 		s.Counters = in.m.Counters()
 	})
 }
