@@ -126,6 +126,12 @@ func checkFor(c config.Check, rs netip.AddrPort) (healthcheck.Check, error) {
 	if t.Warmup == 0 {
 		hc.Settings.WarmUp = healthcheck.NoWarmUp
 	}
+	if c.ViaVIP {
+		// Probing through the VIP needs a policy route for marked packets
+		// that `vigil run` does not install yet: refuse rather than probe
+		// the real address and pretend.
+		return hc, fmt.Errorf("via_vip is not supported by vigil run yet")
+	}
 	if c.Port != 0 {
 		hc.Dialer.Addr = netip.AddrPortFrom(rs.Addr(), uint16(c.Port))
 	}

@@ -187,6 +187,11 @@ func serve(path string, cfg *config.Config, log *slog.Logger) error {
 	withChecks := lb != nil && hasRealServers(cfg)
 	m := metrics.New(dm.metricSources(withChecks))
 	if withChecks {
+		// Build the check list first: a check vigil cannot run is a
+		// start-up error, not a silent gap.
+		if _, _, err := healthTargets(cfg); err != nil {
+			return err
+		}
 		dm.health = startHealthChecks(ctx, cfg, lb.tables, log, m.CheckResult)
 	}
 	stateHooks = append(stateHooks, m.StateChanged, notifyHook(ctx, log))
@@ -194,7 +199,7 @@ func serve(path string, cfg *config.Config, log *slog.Logger) error {
 		for _, h := range stateHooks {
 			h(ic, from, to, r)
 		}
-	}}
+	}, Takeover: m.ObserveTakeover}
 	dm.d = director.New(deps, hooks, log)
 	if err := dm.d.Start(cfg); err != nil {
 		return err

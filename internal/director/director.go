@@ -20,6 +20,10 @@ import (
 // They run on the instance goroutine and must not block.
 type Hooks struct {
 	StateChanged func(cfg config.VRRPInstance, from, to vrrp.State, reason vrrp.Reason)
+	// Takeover reports, when a backup becomes master because the master
+	// went silent or resigned, the time from the last advert it heard from
+	// the old master to holding the VIPs.
+	Takeover func(instance string, d time.Duration)
 }
 
 // Status is a snapshot of one instance, for `vigil status` and metrics.

@@ -300,3 +300,32 @@ func TestStatusForgetsAMasterThatResigned(t *testing.T) {
 		return st.State == "master" && st.Master == netip.MustParseAddr("10.99.0.2")
 	})
 }
+
+func TestTakeoverTimeIsReported(t *testing.T) {
+	b := &bus{}
+	vips := &vipTable{holders: map[netip.Addr][]string{}}
+	a := startDirector(t, b, vips, "a", "10.99.0.1", pairConfig(t, 150, "10ms", ""))
+	waitFor(t, "a master", 2*time.Second, func() bool { return a.state() == "master" })
+	got := make(chan time.Duration, 1)
+	td := &testDirector{name: "b", ann: &countingAnnouncer{}, tables: &fakeTables{installed: map[string]bool{}}}
+	td.Director = New(Deps{Network: host{bus: b, addr: netip.MustParseAddr("10.99.0.2")},
+		Addresses: hostVIPs{t: vips, name: "b"}, Announcer: td.ann, Tables: td.tables},
+		Hooks{Takeover: func(_ string, d time.Duration) { got <- d }}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := td.Start(pairConfig(t, 100, "10ms", "")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = td.Shutdown(context.Background()) })
+	waitFor(t, "b backup hearing a", time.Second, func() bool { return td.Status()[0].Master == netip.MustParseAddr("10.99.0.1") })
+	b.mu.Lock()
+	b.drop = func(src netip.Addr) bool { return src == netip.MustParseAddr("10.99.0.1") }
+	b.mu.Unlock()
+	select {
+	case d := <-got:
+		// At least Master_Down_Interval (36 ms) after the last advert.
+		if d < 30*time.Millisecond || d > 2*time.Second {
+			t.Fatalf("take-over time %s", d)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no take-over time reported")
+	}
+}

@@ -49,6 +49,9 @@ type instance struct {
 	mu     sync.Mutex // guards status
 	status Status
 
+	// lastAdvert is when the last advert arrived while backup (for the
+	// take-over time).
+	lastAdvert time.Time
 	// vipDev is where the VIPs are while claimed: the interface, or the
 	// virtual MAC interface with use_vmac.
 	vipDev string
@@ -159,6 +162,9 @@ func (in *instance) run() {
 	for in.m.State() != vrrp.StateStopped {
 		select {
 		case ev := <-in.events:
+			if _, ok := ev.(vrrp.AdvertReceived); ok && in.m.State() == vrrp.StateBackup {
+				in.lastAdvert = time.Now()
+			}
 			in.exec(in.m.Step(time.Now(), ev))
 		case <-in.timer.C:
 			in.exec(in.m.Step(time.Now(), vrrp.TimerDue{}))
@@ -375,6 +381,12 @@ func (in *instance) stateChanged(a vrrp.Action) {
 	})
 	if in.hooks.StateChanged != nil {
 		in.hooks.StateChanged(in.rc, a.From, a.To, a.Reason)
+	}
+	if a.From == vrrp.StateBackup && a.To == vrrp.StateMaster && !in.lastAdvert.IsZero() && in.hooks.Takeover != nil {
+		switch a.Reason {
+		case vrrp.ReasonMasterDown, vrrp.ReasonMasterResigned:
+			in.hooks.Takeover(in.rc.Name, now.Sub(in.lastAdvert))
+		}
 	}
 }
 
