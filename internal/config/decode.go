@@ -14,6 +14,11 @@ import (
 type decoder struct {
 	diags hcl.Diagnostics
 	opts  Options
+	// onOpen, when set, sees every body the decoder opens with the
+	// attributes and blocks it accepts there. Only the schema test sets it,
+	// to compare the reference table (schema.go) with what the decoder
+	// really accepts.
+	onOpen func(body hcl.Body, attrs []string, blocks []hcl.BlockHeaderSchema)
 }
 
 // errorAt records an error whose subject is rng.
@@ -49,6 +54,9 @@ type section struct {
 // open decodes body against the attribute names and block types it may hold.
 // Anything else is an error: a misspelt key must never be silently ignored.
 func (d *decoder) open(body hcl.Body, what string, def hcl.Range, attrs []string, blocks ...hcl.BlockHeaderSchema) *section {
+	if d.onOpen != nil {
+		d.onOpen(body, attrs, blocks)
+	}
 	schema := &hcl.BodySchema{Blocks: blocks}
 	for _, a := range attrs {
 		schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: a})

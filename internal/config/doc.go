@@ -16,7 +16,9 @@
 //	realserver { ... }               settings for `vigil realserver apply` (RealServerHost)
 //
 // The doc comment of each field gives its attribute name, default and
-// limits. Durations are strings in Go syntax ("10ms", "1s", "1m30s").
+// limits. The user's reference, docs/configuration.md, is generated from
+// the table in schema.go (go generate), which the tests check against the
+// decoder. Durations are strings in Go syntax ("10ms", "1s", "1m30s").
 // Commands are argv lists run without a shell; the program is an absolute
 // path.
 //
