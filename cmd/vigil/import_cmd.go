@@ -33,7 +33,7 @@ Flags:
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return flagExit(err)
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()

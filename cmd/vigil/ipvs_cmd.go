@@ -31,7 +31,7 @@ Flags:
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return flagExit(err)
 	}
 	opts := ipvs.FormatOptions{Mode: ipvs.FormatList, Exact: *exact}
 	switch {

@@ -4,6 +4,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -82,4 +84,13 @@ Run 'vigil <command> -help' for the flags of one command.
 A director runs 'vigil run -config /etc/vigil/director.hcl'; check a file first with
 'vigil validate -config FILE'.
 `)
+}
+
+// flagExit is the exit code for a flag parsing error: -help asked for the
+// usage text, which is a success; anything else is a usage error.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
 }

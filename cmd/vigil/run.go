@@ -59,7 +59,7 @@ Flags:
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return flagExit(err)
 	}
 	cfg, code := loadConfig(*cfgPath, stderr)
 	if cfg == nil {

@@ -4,6 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/vigil-ha/vigil/internal/realserver"
 )
 
 func init() {
@@ -30,7 +36,7 @@ Flags:
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return flagExit(err)
 	}
 	switch {
 	case fs.NArg() == 1 && !flagSet(fs, "config"):
@@ -38,6 +44,9 @@ Flags:
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "vigil validate: unexpected argument %q\n", fs.Arg(fs.NArg()-1))
 		return exitUsage
+	}
+	if code, ok := validateRealServerFile(*cfgPath, *quiet, stdout, stderr); ok {
+		return code
 	}
 	cfg, code := loadConfig(*cfgPath, stderr)
 	if cfg == nil {
@@ -57,4 +66,31 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// validateRealServerFile checks a real server's file (a lone realserver
+// block) with the decoder of `vigil realserver`, which owns that block.
+// ok is false when the file is something else.
+func validateRealServerFile(path string, quiet bool, stdout, stderr io.Writer) (code int, ok bool) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	if diags.HasErrors() {
+		return 0, false
+	}
+	content, _, _ := f.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "realserver"}}})
+	body, isBody := f.Body.(*hclsyntax.Body)
+	if len(content.Blocks) == 0 || !isBody || len(body.Blocks) != len(content.Blocks) || len(body.Attributes) > 0 {
+		return 0, false
+	}
+	if _, err := realserver.ParseHCL(src, path); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return exitConfig, true
+	}
+	if !quiet {
+		fmt.Fprintf(stdout, "%s: a valid real-server file; apply it with 'vigil realserver apply -config %s'\n", path, path)
+	}
+	return exitOK, true
 }

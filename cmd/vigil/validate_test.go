@@ -84,3 +84,17 @@ func TestValidateTakesTheFileAsArgumentToo(t *testing.T) {
 		t.Fatalf("two files: exit %d, want usage error", code)
 	}
 }
+
+func TestValidateRecognisesARealServerFile(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := dispatch([]string{"validate", "../../examples/realserver/realserver.hcl"}, &out, &errb); code != exitOK {
+		t.Fatalf("the shipped real-server example does not validate (exit %d): %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "vigil realserver apply") {
+		t.Fatalf("unexpected output %q", out.String())
+	}
+	bad := writeFile(t, "realserver {\n  vips = [\"10.0.0.1\"]\n  bogus = 1\n}\n")
+	if code := dispatch([]string{"validate", bad}, &out, &errb); code != exitConfig || !strings.Contains(errb.String(), "bogus") {
+		t.Fatalf("bad real-server file: exit %d, %q", code, errb.String())
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -69,8 +70,8 @@ func (d *decoder) decodeFile(body hcl.Body, fileStart hcl.Range) *Config {
 		block("vrrp_script", "name"),
 		block("vrrp_instance", "name"),
 		block("virtual_server", "name"),
-		block("realserver"),
 	)
+	explainRealServerBlock(d.diags)
 	cfg := &Config{}
 	if b := top.single("global"); b != nil {
 		cfg.Global = d.decodeGlobal(b)
@@ -105,11 +106,20 @@ func (d *decoder) decodeFile(body hcl.Body, fileStart hcl.Range) *Config {
 		cfg.VirtualServers = append(cfg.VirtualServers, vs.vs)
 	}
 
-	if b := top.single("realserver"); b != nil {
-		cfg.RealServer = d.decodeRealServerHost(b)
-	}
 	cfg.sort()
 	return cfg
+}
+
+// explainRealServerBlock turns HCL's "unsupported block" into advice for
+// a `realserver` block: it belongs in a real server's own file, read by
+// `vigil realserver -config FILE` (internal/realserver owns its schema).
+func explainRealServerBlock(diags hcl.Diagnostics) {
+	for _, diag := range diags {
+		if diag.Summary == "Unsupported block type" && strings.Contains(diag.Detail, `"realserver"`) {
+			diag.Detail = "A realserver block configures a real server, not a director: keep it in the " +
+				"real server's own file and use `vigil realserver apply|check -config FILE`."
+		}
+	}
 }
 
 // namedBlocks drops blocks whose label is not a valid name or repeats an

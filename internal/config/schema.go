@@ -83,9 +83,9 @@ type schemaAttr struct {
 
 // schemaRoot is the top level of the file.
 var schemaRoot = &schemaBlock{
-	doc: "The top level of the file holds only blocks.",
+	doc: "The top level of the file holds only blocks. A real server's `realserver { }` block lives in its own file, read by `vigil realserver -config FILE` (see examples/realserver/realserver.hcl).",
 	children: []*schemaBlock{
-		schemaGlobal, schemaVRRPScript, schemaVRRPInstance, schemaVirtualServer, schemaRealServerHost,
+		schemaGlobal, schemaVRRPScript, schemaVRRPInstance, schemaVirtualServer,
 	},
 }
 
@@ -228,37 +228,4 @@ func schemaCheckDefaults(inVS bool) *schemaBlock {
 		b.attrs = timingSchema("global `check_defaults`")
 	}
 	return b
-}
-
-var schemaRealServerHost = &schemaBlock{
-	name: "realserver",
-	doc: "Used on a real server, not on a director: `vigil realserver apply -config FILE` reads it to make " +
-		"the host accept direct-routing (or LVS-TUN) traffic for the VIPs without answering ARP for them. " +
-		"Command-line flags override it. This table is the block as `vigil validate` and `vigil run` check it; " +
-		"`vigil realserver` currently decodes the block itself and takes `ports` where this table has " +
-		"`redirect_ports`, plus attributes of its own (see examples/realserver/realserver.hcl).",
-	minimal: []string{`vips = ["192.0.2.10"]`},
-	attrs: []schemaAttr{
-		{name: "vips", typ: typeList, required: true, example: `["192.0.2.10", "2001:db8::10"]`,
-			doc: "The virtual addresses to accept, without prefix length."},
-		{name: "interface", typ: typeString, def: `"lo"`,
-			defDoc: "`\"lo\"`; with method `tunnel`: `\"tunl0\"`, or `\"ip6tnl0\"` when a VIP is IPv6",
-			limits: "not with method `redirect`", example: `"lo"`,
-			doc: "Interface that gets the VIPs. Mixed address families with method `tunnel` need two runs."},
-		{name: "method", typ: typeString, def: `"sysctl"`,
-			allowed: []string{MethodSysctl, MethodArptables, MethodNftables, MethodTunnel, MethodRedirect}, example: `"nftables"`,
-			doc: "How ARP for the VIPs is suppressed: `sysctl` (VIPs on lo, `arp_ignore`/`arp_announce`), " +
-				"`arptables` or `nftables` (ARP filter rules), `tunnel` (VIPs on an IP-in-IP device), " +
-				"`redirect` (no VIP; a NAT rule redirects VIP:port to the host)."},
-		{name: "persist", typ: typeBool, def: "false", example: "true",
-			doc: "Also write the settings to `/etc/sysctl.d` or `/etc/nftables.d` so that they survive a reboot."},
-		{name: "redirect_ports", typ: typePorts, needs: []string{`method = "redirect"`}, example: `[80, 443]`,
-			limits: "required with method `redirect`, not allowed otherwise",
-			doc:    "Service ports redirected to this host; each is a port 1..65535, written as a number or a string."},
-	},
-	example: `realserver {
-  vips   = ["192.0.2.10", "192.0.2.11"]
-  method = "nftables"
-}
-`,
 }

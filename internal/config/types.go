@@ -18,9 +18,6 @@ type Config struct {
 	Instances []VRRPInstance
 	// VirtualServers are the `virtual_server` blocks, sorted by name.
 	VirtualServers []VirtualServer
-	// RealServer is the `realserver` block used by `vigil realserver apply`;
-	// nil when the file has none.
-	RealServer *RealServerHost
 }
 
 // Global is the `global` block: settings of the daemon itself.
@@ -409,25 +406,6 @@ type DNSCheck struct {
 	Name string
 	// Type of record: A (default), AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT (`type`).
 	Type string
-}
-
-// RealServerHost is the `realserver` block, used on a real server by
-// `vigil realserver apply` to accept DR/TUN traffic for the VIPs.
-type RealServerHost struct {
-	// VIPs to accept (`vips`, required).
-	VIPs []netip.Addr
-	// Interface that gets the VIPs (`interface`; default "lo"; for method
-	// tunnel "tunl0", or "ip6tnl0" when a VIP is IPv6; unused for method
-	// redirect). Mixed families with method tunnel need two runs.
-	Interface string
-	// Method is "sysctl" (default), "arptables", "nftables", "tunnel" or
-	// "redirect" (`method`).
-	Method string
-	// Persist writes the settings so that they survive a reboot (`persist`).
-	Persist bool
-	// RedirectPorts are the ports redirected to the host with method
-	// redirect (`redirect_ports`, required then, forbidden otherwise).
-	RedirectPorts []int
 }
 
 // Defaults that the reference documentation and the daemon refer to.

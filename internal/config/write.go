@@ -29,10 +29,6 @@ func (c *Config) HCL() []byte {
 		body.AppendNewline()
 		writeVirtualServer(body, &c.VirtualServers[i])
 	}
-	if c.RealServer != nil {
-		body.AppendNewline()
-		writeRealServerHost(body.AppendNewBlock("realserver", nil).Body(), c.RealServer)
-	}
 	return f.Bytes()
 }
 
@@ -280,18 +276,3 @@ func setBytes(b *hclwrite.Body, name string, data []byte) {
 	}
 }
 
-func writeRealServerHost(b *hclwrite.Body, h *RealServerHost) {
-	b.SetAttributeValue("vips", list(stringsOf(h.VIPs)))
-	b.SetAttributeValue("method", str(h.Method))
-	if h.Method != MethodRedirect {
-		b.SetAttributeValue("interface", str(h.Interface))
-	}
-	b.SetAttributeValue("persist", cty.BoolVal(h.Persist))
-	if len(h.RedirectPorts) > 0 {
-		ports := make([]cty.Value, len(h.RedirectPorts))
-		for i, p := range h.RedirectPorts {
-			ports[i] = num(p)
-		}
-		b.SetAttributeValue("redirect_ports", cty.ListVal(ports))
-	}
-}

@@ -164,8 +164,3 @@ virtual_server "mark" {
   }
   real_server "192.0.2.31:0" {}
 }
-
-realserver {
-  vips   = ["192.0.2.100", "2001:db8::100"]
-  method = "nftables"
-}
