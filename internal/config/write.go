@@ -275,4 +275,3 @@ func setBytes(b *hclwrite.Body, name string, data []byte) {
 		b.SetAttributeValue(name+"_hex", str(hex.EncodeToString(data)))
 	}
 }
-
