@@ -11,5 +11,3 @@ var (
 	newPair      = nstest.NewPair
 	addAddr      = nstest.AddAddr
 )
-
-type pair = nstest.Pair
