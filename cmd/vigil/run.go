@@ -211,6 +211,7 @@ func serve(path string, cfg *config.Config, log *slog.Logger) error {
 		defer bg.Done()
 		dm.tracker.Run(ctx, director.NetlinkLinks{}, cfg.Scripts)
 	}()
+	startARPProbes(ctx, cfg, dm.d, log, &bg)
 	if err := dm.startControl(ctx, cfg, &bg); err != nil {
 		return err
 	}

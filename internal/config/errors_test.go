@@ -80,6 +80,8 @@ func TestErrors(t *testing.T) {
 		{"interval v3 too long", instance("  advert_interval = «\"41s\"\n"), "advert_interval 41s is not valid for version 3"},
 		{"interval v2 fraction", instance("  version = 2\n  advert_interval = «\"1500ms\"\n"), "advert_interval 1.5s is not valid for version 2"},
 		{"preempt_delay", instance("  preempt_delay = «\"2000s\"\n"), "preempt_delay 33m20s is outside 0s..16m40s"},
+		{"arp probe too often", instance("  arp_probe_interval = «\"500ms\"\n"), "arp_probe_interval 500ms is below 1s"},
+		{"arp probe on IPv6", "vrrp_instance \"VI_6\" {\n  interface = \"eth0\"\n  vrid = 51\n  virtual_ipaddresses = [\"2001:db8::1\"]\n  arp_probe_interval = «\"30s\"\n}\n", "arp_probe_interval needs IPv4 VIPs"},
 		{"no VIP", "«vrrp_instance \"VI_1\" {\n  interface = \"eth0\"\n  vrid = 1\n}\n", `vrrp_instance "VI_1": no virtual IP address`},
 		{"bad VIP", "vrrp_instance \"VI_1\" {\n  interface = \"eth0\"\n  vrid = 1\n  virtual_ipaddresses = [\"10.0.0.1\", «\"10.0.0.300\"]\n}\n", `virtual IP "10.0.0.300" is not an IP address`},
 		{"multicast VIP", "vrrp_instance \"VI_1\" {\n  interface = \"eth0\"\n  vrid = 1\n  virtual_ipaddresses = [«\"224.0.0.18\"]\n}\n", "is a multicast address"},

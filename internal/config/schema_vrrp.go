@@ -70,6 +70,11 @@ var schemaVRRPInstance = &schemaBlock{
 		{name: "use_vmac", typ: typeBool, def: "false", example: "true",
 			doc: "Put the VIPs on a macvlan link with the VRRP virtual MAC 00:00:5e:00:01:VRID (00:00:5e:00:02:VRID for " +
 				"IPv6), so that a takeover needs no ARP cache update."},
+		{name: "arp_probe_interval", typ: typeDuration, def: `"0s"`, rng: "0s..1h0m0s", example: `"30s"`,
+			limits: "`0s` (off) or 1s..1h; IPv4 VIPs only",
+			doc: "While master, send ARP who-has for the VIPs this often and report (log, `vigil status`, metric " +
+				"`vigil_arp_probe_offenders`) every other MAC that answers: a real server that answers ARP for a VIP " +
+				"takes traffic away from the director."},
 		{name: "ipvs_follow", typ: typeString, def: `"master"`, allowed: []string{IPVSFollowMaster, IPVSFollowAlways},
 			example: `"always"`,
 			doc: "When the virtual servers that follow this instance are installed: `master` only while it is " +

@@ -142,6 +142,11 @@ type VRRPInstance struct {
 	// UseVMAC puts the VIPs on a macvlan with the VRRP virtual MAC
 	// 00-00-5E-00-01-{VRID} (`use_vmac`, default false).
 	UseVMAC bool
+	// ARPProbeInterval, when above 0, makes the master send ARP who-has
+	// for its VIPs this often and report every other MAC that answers: a
+	// real server that answers ARP for a VIP steals its traffic
+	// (`arp_probe_interval`, default 0s: off; 1s..1h; IPv4 only).
+	ARPProbeInterval time.Duration
 	// TrackInterfaces lower the priority (or force FAULT) while a link is down.
 	TrackInterfaces []TrackInterface
 	// TrackScripts lower the priority (or force FAULT) while a script fails.

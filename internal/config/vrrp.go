@@ -44,7 +44,7 @@ type instanceSource struct {
 // instanceAttrs are the attributes of a vrrp_instance block.
 var instanceAttrs = []string{
 	"interface", "vrid", "priority", "version", "advert_interval", "preempt", "preempt_delay",
-	"source_address", "unicast_peers", "virtual_ipaddresses", "use_vmac", "ipvs_follow",
+	"source_address", "unicast_peers", "virtual_ipaddresses", "use_vmac", "ipvs_follow", "arp_probe_interval",
 }
 
 // decodeInstance decodes a `vrrp_instance "name"` block. Checks that involve
@@ -92,9 +92,18 @@ func (d *decoder) decodeInstance(b *hcl.Block, g Global, scripts map[string]*VRR
 	s.boolean("preempt", &in.Preempt)
 	s.duration("preempt_delay", &in.PreemptDelay, 0, 1000*time.Second)
 	s.boolean("use_vmac", &in.UseVMAC)
+	if s.duration("arp_probe_interval", &in.ARPProbeInterval, 0, time.Hour) {
+		switch {
+		case in.ARPProbeInterval > 0 && in.ARPProbeInterval < time.Second:
+			s.fail(s.rng("arp_probe_interval"), "Use 0s to turn the probe off.", "arp_probe_interval %s is below 1s", in.ARPProbeInterval)
+		}
+	}
 	s.oneOf("ipvs_follow", &in.IPVSFollow, IPVSFollowMaster, IPVSFollowAlways)
 
 	d.decodeVIPs(s, &in, src)
+	if in.ARPProbeInterval > 0 && in.Family == FamilyIPv6 {
+		s.fail(s.rng("arp_probe_interval"), "", "arp_probe_interval needs IPv4 VIPs: IPv6 has no ARP problem")
+	}
 	d.decodePeers(s, &in)
 
 	if gb := s.single("garp"); gb != nil {

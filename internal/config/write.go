@@ -139,6 +139,7 @@ func writeInstance(parent *hclwrite.Body, in *VRRPInstance) {
 	}
 	setList(b, "unicast_peers", stringsOf(in.UnicastPeers))
 	b.SetAttributeValue("use_vmac", cty.BoolVal(in.UseVMAC))
+	b.SetAttributeValue("arp_probe_interval", dur(in.ARPProbeInterval))
 	b.SetAttributeValue("ipvs_follow", str(in.IPVSFollow))
 	writeVIPs(b, in.VIPs)
 	garp := b.AppendNewBlock("garp", nil).Body()

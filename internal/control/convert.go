@@ -33,7 +33,8 @@ func instanceFrom(s director.Status) InstanceStatus {
 		Priority: s.Priority, ConfiguredPriority: s.ConfiguredPriority,
 		Master: s.Master, Since: s.Since, LastReason: s.LastReason,
 		Transitions: s.Transitions, BecameMaster: c.BecameMaster, SplitBrains: s.SplitBrains, SendErrors: s.SendErrors,
-		VIPs: append([]netip.Addr{}, s.VIPs...),
+		VIPs:         append([]netip.Addr{}, s.VIPs...),
+		ARPOffenders: append([]string(nil), s.ARPOffenders...),
 		Adverts: AdvertCounters{
 			Sent: c.AdvertsSent, PriorityZeroSent: c.PriorityZeroSent,
 			Received: c.AdvertsReceived, PriorityZeroReceived: c.PriorityZeroReceived,

@@ -47,6 +47,9 @@ func writeInstances(b *strings.Builder, doc StatusDoc) {
 			a.Sent, a.PriorityZeroSent, a.Received, a.PriorityZeroReceived, a.Discarded, a.Ignored, a.Own, a.IntervalMismatch)
 		fmt.Fprintf(tw, "    events\ttransitions %d, became master %d, split brains %d, send errors %d\n",
 			in.Transitions, in.BecameMaster, in.SplitBrains, in.SendErrors)
+		for _, o := range in.ARPOffenders {
+			fmt.Fprintf(tw, "    ARP OFFENDER\t%s: answers ARP for a VIP; run 'vigil realserver check' there\n", o)
+		}
 		tw.Flush()
 	}
 }

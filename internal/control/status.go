@@ -48,6 +48,9 @@ type InstanceStatus struct {
 	SendErrors   uint64         `json:"send_errors"`
 	VIPs         []netip.Addr   `json:"vips"`
 	Adverts      AdvertCounters `json:"adverts"`
+	// ARPOffenders are other hosts that answered ARP for a VIP in the last
+	// probe: misconfigured real servers (arp_probe_interval).
+	ARPOffenders []string `json:"arp_offenders,omitempty"`
 }
 
 // HoldsVIPs reports whether the instance has claimed its virtual addresses.

@@ -42,6 +42,9 @@ type Status struct {
 	SendErrors         uint64        `json:"send_errors"`
 	VIPs               []netip.Addr  `json:"vips"`
 	Counters           vrrp.Counters `json:"counters"`
+	// ARPOffenders are the other hosts that answered ARP for a VIP in the
+	// last probe (arp_probe_interval), e.g. "10.0.0.100 at aa:bb:.. (10.0.0.11)".
+	ARPOffenders []string `json:"arp_offenders,omitempty"`
 }
 
 // Director runs every VRRP instance of one configuration.
@@ -180,6 +183,17 @@ func (d *Director) Deliver(name string, ev vrrp.Event) bool {
 	in := d.instances[name]
 	d.mu.Unlock()
 	return in != nil && in.deliver(ev)
+}
+
+// SetARPOffenders records the result of the latest ARP probe of an
+// instance's VIPs (see Status.ARPOffenders).
+func (d *Director) SetARPOffenders(name string, offenders []string) {
+	d.mu.Lock()
+	in := d.instances[name]
+	d.mu.Unlock()
+	if in != nil {
+		in.setStatus(func(s *Status) { s.ARPOffenders = offenders })
+	}
 }
 
 // Announce re-sends the gratuitous ARP / unsolicited NA burst of a master

@@ -402,5 +402,6 @@ func (in *instance) snapshot() Status {
 	defer in.mu.Unlock()
 	s := in.status
 	s.VIPs = append([]netip.Addr(nil), s.VIPs...)
+	s.ARPOffenders = append([]string(nil), s.ARPOffenders...)
 	return s
 }

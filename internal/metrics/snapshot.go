@@ -23,6 +23,7 @@ type snapshotCollector struct {
 
 	instanceInfo, instanceState, priority, configuredPriority, stateSince *prometheus.Desc
 	adverts, sendErrors, splitBrains                                      *prometheus.Desc
+	arpOffenders                                                          *prometheus.Desc
 	linkReceived, linkRejected                                            *prometheus.Desc
 	rsWeight, rsHealthy, quorumUp                                         *prometheus.Desc
 	ipvsUp                                                                *prometheus.Desc
@@ -49,6 +50,7 @@ func newSnapshotCollector(src Sources) *snapshotCollector {
 			[]string{"instance", "direction", "outcome"}, nil),
 		sendErrors:   d("vigil_vrrp_advert_send_errors_total", "Adverts the socket failed to send.", inst, nil),
 		splitBrains:  d("vigil_vrrp_split_brain_total", "Times a master heard another master with a lower priority and re-asserted itself.", inst, nil),
+		arpOffenders: d("vigil_arp_probe_offenders", "Other hosts that answered ARP for one of the instance's VIPs in the last probe (misconfigured real servers).", inst, nil),
 		linkReceived: d("vigil_vrrp_link_received_total", "VRRP packets decoded on a socket, before routing to an instance.", link, nil),
 		linkRejected: d("vigil_vrrp_adverts_rejected_total", "VRRP packets dropped before reaching an instance, by reason.", append(link, "reason"), nil),
 		rsWeight:     d("vigil_real_server_weight", "Weight the health checks ask for (0 while unhealthy).", rs, nil),
@@ -70,7 +72,7 @@ func newSnapshotCollector(src Sources) *snapshotCollector {
 // Describe sends every descriptor.
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.instanceInfo, c.instanceState, c.priority, c.configuredPriority, c.stateSince,
-		c.adverts, c.sendErrors, c.splitBrains, c.linkReceived, c.linkRejected, c.rsWeight, c.rsHealthy, c.quorumUp,
+		c.adverts, c.sendErrors, c.splitBrains, c.arpOffenders, c.linkReceived, c.linkRejected, c.rsWeight, c.rsHealthy, c.quorumUp,
 		c.ipvsUp, c.svcConns, c.svcPackets, c.svcBytes, c.dstConns, c.dstPackets, c.dstBytes, c.dstActive, c.dstInactive, c.dstWeight} {
 		ch <- d
 	}
@@ -133,6 +135,7 @@ func (c *snapshotCollector) collectInstance(ch chan<- prometheus.Metric, s direc
 	counter(ch, c.adverts, k.IntervalMismatch, n, "received", "interval_mismatch")
 	counter(ch, c.sendErrors, s.SendErrors, n)
 	counter(ch, c.splitBrains, s.SplitBrains, n)
+	gauge(ch, c.arpOffenders, float64(len(s.ARPOffenders)), n)
 }
 
 // linkLabels identify a socket in the metrics. Sockets to different
