@@ -35,7 +35,10 @@ func benchFailover(b *testing.B, scenario, interval string, octet int) {
 			a := l.startVigil(l.d1, l.instance(150, interval))
 			l.waitFor("VIP on d1", 10*time.Second, func() bool { return l.hasVIP(l.d1) })
 			l.startVigil(l.d2, l.instance(100, interval))
-			l.hold("d2 backup", 300*time.Millisecond, func() bool { return !l.hasVIP(l.d2) })
+			l.waitHearsMaster(l.d2, l.d1)
+			if l.hasVIP(l.d2) {
+				l.t.Fatal("d2 holds the VIP while d1 is master")
+			}
 			start := time.Now()
 			switch scenario {
 			case "sigkill":

@@ -77,6 +77,7 @@ func TestGracefulStopHandsOverWithoutLosingPings(t *testing.T) {
 	l.waitFor("VIP on d1", 3*time.Second, func() bool { return l.hasVIP(l.d1) })
 	l.startVigil(l.d2, l.instance(100, "10ms"))
 	l.hold("d2 staying backup", 300*time.Millisecond, func() bool { return !l.hasVIP(l.d2) })
+	l.waitHearsMaster(l.d2, l.d1)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -179,6 +180,24 @@ func (l *lab) instance(priority int, interval string, extra ...string) string {
 // socket is the control socket of the vigil on h: the namespaces share
 // one file system, so each daemon needs its own path.
 func (l *lab) socket(h *topo.Host) string { return filepath.Join(l.dir, h.Name+".sock") }
+
+// waitHearsMaster waits until the vigil on backup has heard an advert from
+// master (its status names master's address): only then is it a working
+// backup that a fault can be measured against.
+func (l *lab) waitHearsMaster(backup, master *topo.Host) {
+	l.t.Helper()
+	want := master.Addr.Addr()
+	l.waitFor(backup.Name+" to hear "+master.Name, 10*time.Second, func() bool {
+		out, err := backup.Output(vigilBin, "status", "-json", "-socket", l.socket(backup))
+		if err != nil {
+			return false
+		}
+		var doc struct {
+			Instances []struct{ Master netip.Addr }
+		}
+		return json.Unmarshal([]byte(out), &doc) == nil && len(doc.Instances) > 0 && doc.Instances[0].Master == want
+	})
+}
 
 // daemon is a running vigil (or keepalived) process.
 type daemon struct {
