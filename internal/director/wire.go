@@ -44,21 +44,41 @@ type SystemAnnouncer struct {
 	OnError func(iface string, err error)
 }
 
-// schedule maps the garp block onto the announcer: one round at once, then
-// master_repeat more rounds master_delay apart.
-func schedule(g config.GARP) netif.Schedule {
-	return netif.Schedule{Count: g.MasterRepeat + 1, Delay: g.MasterDelay}
+// burstSpacing separates the messages of one burst. keepalived sends them
+// back to back (garp_interval 0); a few milliseconds apart, one burst
+// survives a link or switch port that drops frames for a moment, as right
+// after a link comes up.
+const burstSpacing = 10 * time.Millisecond
+
+// bursts maps the garp block onto the announcer the way keepalived reads
+// garp_master_repeat and garp_master_delay: master_repeat messages per VIP
+// at once, and the same again master_delay later (0: no second burst).
+func bursts(g config.GARP) []netif.Schedule {
+	if g.MasterRepeat <= 0 {
+		return nil
+	}
+	b := netif.Schedule{Count: g.MasterRepeat, Delay: burstSpacing}
+	if g.MasterDelay <= 0 {
+		return []netif.Schedule{b}
+	}
+	return []netif.Schedule{b, b}
 }
 
-// Announce implements Announcer. After the take-over burst it keeps
+// Announce implements Announcer. After the take-over bursts it keeps
 // refreshing every master_refresh, if set, until ctx ends.
 func (s *SystemAnnouncer) Announce(ctx context.Context, iface string, addrs []netip.Addr, g config.GARP) {
 	a, err := s.get(iface)
-	if err == nil {
-		err = a.Announce(ctx, addrs, schedule(g))
-	}
-	if err != nil && ctx.Err() == nil {
+	if err != nil {
 		s.report(iface, err)
+		return
+	}
+	for i, b := range bursts(g) {
+		if i > 0 && !sleep(ctx, g.MasterDelay) {
+			return
+		}
+		if err := a.Announce(ctx, addrs, b); err != nil && ctx.Err() == nil {
+			s.report(iface, err)
+		}
 	}
 	if g.MasterRefresh <= 0 {
 		return
@@ -74,6 +94,18 @@ func (s *SystemAnnouncer) Announce(ctx context.Context, iface string, addrs []ne
 				s.report(iface, err)
 			}
 		}
+	}
+}
+
+// sleep waits d or until ctx ends; it reports whether the wait completed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
