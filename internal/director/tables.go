@@ -87,11 +87,19 @@ func (t *IPVSTables) Sync() error {
 	return t.syncLocked()
 }
 
-// SetHealth records a real server's health and applies it.
+// SetHealth records a real server's health and applies it. A verdict that
+// changes nothing in the kernel (the first "healthy" of every server, or
+// any verdict while its virtual server is not installed) costs no sync: a
+// sync reads the whole table, and 10,000 start-up events must not mean
+// 10,000 full reads.
 func (t *IPVSTables) SetHealth(ref RealServerRef, h Health) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	before := t.effective(ref)
 	t.health[ref] = h
+	if t.effective(ref) == before || !t.installed(ref.VirtualServer) {
+		return nil
+	}
 	return t.syncLocked()
 }
 
@@ -99,8 +107,49 @@ func (t *IPVSTables) SetHealth(ref RealServerRef, h Health) error {
 func (t *IPVSTables) SetQuorum(virtualServer string, up bool) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.lost[virtualServer] == !up {
+		return nil
+	}
 	t.lost[virtualServer] = !up
+	if !t.installed(virtualServer) {
+		return nil
+	}
 	return t.syncLocked()
+}
+
+// effective is what the table would hold for a real server: its weight,
+// or -1 when it is removed (or unknown).
+func (t *IPVSTables) effective(ref RealServerRef) int {
+	for _, vs := range t.vss {
+		if vs.Name != ref.VirtualServer {
+			continue
+		}
+		for _, rs := range vs.RealServers {
+			if rs.Address != ref.RealServer {
+				continue
+			}
+			h, ok := t.health[ref]
+			switch {
+			case !ok:
+				return rs.Weight
+			case h.Remove:
+				return -1
+			default:
+				return h.Weight
+			}
+		}
+	}
+	return -1
+}
+
+// installed reports whether the named virtual server is in the desired table now.
+func (t *IPVSTables) installed(name string) bool {
+	for _, vs := range t.vss {
+		if vs.Name == name {
+			return t.wanted(vs)
+		}
+	}
+	return false
 }
 
 // Reload switches to a new configuration; health and master state of real

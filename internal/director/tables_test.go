@@ -154,3 +154,58 @@ func TestQuorumLossInstallsSorryServer(t *testing.T) {
 		t.Fatalf("sorry server still there after quorum returned: %d dests", n)
 	}
 }
+
+// TestHealthEventsThatChangeNothingDoNotReadTheKernel: at start-up every
+// real server reports healthy once; none of that may cost a sync (a sync
+// reads the whole table), nor may any event for a service not installed.
+func TestHealthEventsThatChangeNothingDoNotReadTheKernel(t *testing.T) {
+	tabs, k := newTables(t)
+	counting := &countingKernel{Kernel: k}
+	tabs.rec = ipvs.NewReconciler(counting, nil)
+	ref := RealServerRef{VirtualServer: "web", RealServer: netip.MustParseAddrPort("10.99.0.11:80")}
+	// VI_1 is not master: "web" is not installed, so even a failure is free.
+	if err := tabs.SetHealth(ref, Health{Weight: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if counting.reads != 0 {
+		t.Fatalf("health of a service that is not installed read the kernel %d times", counting.reads)
+	}
+	if err := tabs.Install("VI_1"); err != nil {
+		t.Fatal(err)
+	}
+	counting.reads = 0
+	// Healthy again at its configured weight (3) and the same quorum: both change
+	// the table once; repeating them changes nothing and must read nothing.
+	if err := tabs.SetHealth(ref, Health{Weight: 3}); err != nil {
+		t.Fatal(err)
+	}
+	afterChange := counting.reads
+	if afterChange == 0 {
+		t.Fatal("a real change did not sync")
+	}
+	for i := 0; i < 5; i++ {
+		if err := tabs.SetHealth(ref, Health{Weight: 3}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tabs.SetQuorum("web", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if counting.reads != afterChange {
+		t.Fatalf("repeated unchanged verdicts read the kernel %d more times", counting.reads-afterChange)
+	}
+	if w := services(t, k)["tcp/10.99.0.100:80"][0].Dest.Weight; w != 3 {
+		t.Fatalf("weight %d after recovery, want 3", w)
+	}
+}
+
+// countingKernel counts the table reads a reconcile makes.
+type countingKernel struct {
+	ipvs.Kernel
+	reads int
+}
+
+func (c *countingKernel) GetServices() ([]ipvs.ServiceStatus, error) {
+	c.reads++
+	return c.Kernel.GetServices()
+}
