@@ -9,16 +9,15 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-ha/vigil/internal/config"
 	"github.com/vigil-ha/vigil/internal/director"
+	"github.com/vigil-ha/vigil/internal/nstest"
 	"github.com/vigil-ha/vigil/internal/testenv"
 	"github.com/vigil-ha/vigil/ipvs"
 )
@@ -180,36 +179,8 @@ func freshIPVS(tb testing.TB) *ipvs.Handle {
 	return h
 }
 
-// waitQuiet waits, up to 20 s, until the VM's CPUs are nearly idle: the
-// kernel frees the previous namespace's table in deferred work, which must
-// not run during a measurement (ipvs/bench_vmtest_test.go has the same).
-func waitQuiet(tb testing.TB) {
-	tb.Helper()
-	busy := func() (busy, total uint64) {
-		b, err := os.ReadFile("/proc/stat")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0]) // cpu user nice system idle iowait ...
-		for i, v := range f[1:] {
-			n, _ := strconv.ParseUint(v, 10, 64)
-			total += n
-			if i != 3 && i != 4 {
-				busy += n
-			}
-		}
-		return busy, total
-	}
-	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); {
-		b0, t0 := busy()
-		time.Sleep(250 * time.Millisecond)
-		b1, t1 := busy()
-		if t1 > t0 && (b1-b0)*10 < t1-t0 {
-			return
-		}
-	}
-	tb.Logf("the CPUs are still busy after 20 s; measuring anyway")
-}
+// waitQuiet is nstest.WaitQuiet: no deferred kernel work during a measurement.
+var waitQuiet = nstest.WaitQuiet
 
 // followStep is what one step of a director's life cost.
 type followStep struct {

@@ -36,6 +36,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ha/vigil/internal/nstest"
 	"github.com/vigil-ha/vigil/internal/testenv"
 )
 
@@ -152,36 +153,8 @@ type benchNS struct {
 	loaded bool // holds the table (ipvsadm's namespace)
 }
 
-// waitQuiet waits, up to 20 s, until the VM's CPUs are nearly idle: the
-// kernel frees a dropped namespace's table in deferred work, which must not
-// run during the next measurement.
-func waitQuiet(tb testing.TB) {
-	tb.Helper()
-	busy := func() (busy, total uint64) {
-		b, err := os.ReadFile("/proc/stat")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0]) // cpu user nice system idle iowait ...
-		for i, v := range f[1:] {
-			n, _ := strconv.ParseUint(v, 10, 64)
-			total += n
-			if i != 3 && i != 4 {
-				busy += n
-			}
-		}
-		return busy, total
-	}
-	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); {
-		b0, t0 := busy()
-		time.Sleep(250 * time.Millisecond)
-		b1, t1 := busy()
-		if t1 > t0 && (b1-b0)*10 < t1-t0 {
-			return
-		}
-	}
-	tb.Logf("the CPUs are still busy after 20 s; measuring anyway")
-}
+// waitQuiet is nstest.WaitQuiet: no deferred kernel work during a measurement.
+var waitQuiet = nstest.WaitQuiet
 
 // freshNS drops *cur, if any, and replaces it with a new namespace.
 func freshNS(tb testing.TB, cur **benchNS) {
