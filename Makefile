@@ -5,7 +5,7 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(HOME)/go/bin/staticcheck)
 
-.PHONY: help build test unit vm vm-test lint fuzz bench bench-failover bench-checks bench-ipvs clean
+.PHONY: help build test unit vm vm-test lint fuzz bench bench-failover bench-checks bench-ipvs soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -99,6 +99,9 @@ bench-ipvs: build vm ## IPVS reconciler vs ipvsadm-restore, and ipvs_follow's fa
 	  bash -c "./ipvs.test -test.bench '^BenchmarkVMIPVS\$$' $$bench && ./integration.test -test.bench '^BenchmarkVMIPVSFollow\$$' $$bench"; \
 	grep -a '^Benchmark.*/op\|^Benchmark.*-ms' $(BENCH_IPVS_VM)/bench-ipvs-console.log >/tmp/vigil-bench-ipvs.txt; \
 	awk "$$bench_ipvs_table" /tmp/vigil-bench-ipvs.txt
+
+soak: ## a 10 ms pair for SOAK (default 10m) with every CPU busy: counts spurious failovers (root)
+	VIGIL_SOAK=$(or $(SOAK),10m) $(GO) test -run '^$$' -bench SoakUnderLoad -benchtime 1x -timeout 60m ./integration/
 
 clean: ## remove build output
 	rm -rf bin

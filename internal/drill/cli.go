@@ -73,7 +73,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Interval, "interval", lab.DefaultInterval, "VRRP advert interval (a multiple of 10ms)")
 	fs.DurationVar(&o.Timeout, "timeout", DefaultTimeout, "the client's request timeout (raise it on a slow, emulated machine)")
 	fs.StringVar(&o.JSON, "json", "", "write the report (every run, every event) to this JSON file")
-	fs.StringVar(&o.TimelineDir, "timeline", "", "write one SVG timeline per run into this directory")
+	fs.StringVar(&o.TimelineDir, "timeline", "", "write one SVG (and, with rsvg-convert, PNG) timeline per run into this directory")
 	fs.StringVar(&o.Vigil, "vigil", "", "vigil binary the directors run (default: this one)")
 	fs.StringVar(&o.Prefix, "prefix", lab.DefaultPrefix, "lab prefix (namespaces PREFIX-d1 ...)")
 	fs.StringVar(&o.StateDir, "state-dir", "", "lab state directory (default /run/vigil/lab/PREFIX)")

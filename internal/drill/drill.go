@@ -64,6 +64,8 @@ type RunReport struct {
 	Run      int      `json:"run"`
 	Measures Measures `json:"measures"`
 	Timeline string   `json:"timeline,omitempty"`
+	// TimelinePNG is the same picture as PNG, when rsvg-convert is installed.
+	TimelinePNG string `json:"timeline_png,omitempty"`
 	Record   *Record  `json:"record"`
 }
 
@@ -155,6 +157,17 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 			if err := writeTimelineFile(rr.Timeline, rec, m); err != nil {
 				return rep, err
 			}
+			png, err := svgToPNG(rr.Timeline)
+			switch {
+			case errors.Is(err, errNoConverter):
+				if i == 1 {
+					fmt.Fprintln(w, "note: PNG timelines need rsvg-convert (Debian package librsvg2-bin); writing SVG only")
+				}
+			case err != nil:
+				return rep, err
+			default:
+				rr.TimelinePNG = png
+			}
 		}
 		rep.Runs = append(rep.Runs, rr)
 		all = append(all, m)
@@ -245,6 +258,23 @@ func writeTimelineFile(path string, r *Record, m Measures) error {
 		return err
 	}
 	return f.Close()
+}
+
+// errNoConverter means rsvg-convert is not installed.
+var errNoConverter = errors.New("rsvg-convert not found")
+
+// svgToPNG renders an SVG timeline to a PNG beside it with rsvg-convert
+// (librsvg), the converter Debian ships; it returns the PNG's path.
+func svgToPNG(svg string) (string, error) {
+	conv, err := exec.LookPath("rsvg-convert")
+	if err != nil {
+		return "", errNoConverter
+	}
+	png := strings.TrimSuffix(svg, ".svg") + ".png"
+	if out, err := exec.Command(conv, "--background-color", "white", "-o", png, svg).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("rsvg-convert %s: %v: %s", svg, err, strings.TrimSpace(string(out)))
+	}
+	return png, nil
 }
 
 func writeJSON(path string, rep *Report) error {
