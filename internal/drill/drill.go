@@ -65,8 +65,8 @@ type RunReport struct {
 	Measures Measures `json:"measures"`
 	Timeline string   `json:"timeline,omitempty"`
 	// TimelinePNG is the same picture as PNG, when rsvg-convert is installed.
-	TimelinePNG string `json:"timeline_png,omitempty"`
-	Record   *Record  `json:"record"`
+	TimelinePNG string  `json:"timeline_png,omitempty"`
+	Record      *Record `json:"record"`
 }
 
 func (o Options) withDefaults() (Options, error) {
