@@ -25,6 +25,9 @@ type Machine struct {
 	preemptAt time.Time
 	// master is the current master's address, if known.
 	master netip.Addr
+	// faultAfterHandover marks a Stopping master that resigned (priority
+	// 0) rather than stopped: the handover ends in Fault, not Stopped.
+	faultAfterHandover bool
 	// downReason is reported if the Master_Down_Timer fires: master-down,
 	// master-resigned after a priority-0 advert, or preempt while a
 	// lower-priority master is being ignored.

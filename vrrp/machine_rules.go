@@ -30,6 +30,7 @@ func (m *Machine) onStartup(now time.Time) {
 // the new master is heard or the handover deadline passes, so that no
 // packet finds the virtual addresses unowned.
 func (m *Machine) onShutdown(now time.Time) {
+	m.faultAfterHandover = false // a stop ends in Stopped, whatever it interrupts
 	switch m.state {
 	case StateStopped:
 	case StateMaster:
@@ -40,7 +41,7 @@ func (m *Machine) onShutdown(now time.Time) {
 		m.arm(now.Add(m.SkewTime()+m.cfg.AdvertInterval), ReasonShutdown)
 		m.setState(StateStopping, ReasonShutdown)
 	default:
-		m.stop(ReasonShutdown)
+		m.stop(now, ReasonShutdown)
 	}
 }
 
@@ -75,7 +76,7 @@ func (m *Machine) onAdvert(now time.Time, a AdvertReceived) {
 	case StateStopping:
 		if a.Priority > 0 {
 			// Only a master sends adverts: someone has taken over.
-			m.stop(ReasonNewMaster)
+			m.stop(now, ReasonNewMaster)
 		}
 	}
 }
@@ -148,7 +149,7 @@ func (m *Machine) onTimerDue(now time.Time) {
 		m.sendAdvert(m.priority, ReasonAdverTimer)
 		m.arm(now.Add(m.cfg.AdvertInterval), ReasonAdverTimer)
 	case StateStopping:
-		m.stop(ReasonHandoverTimeout)
+		m.stop(now, ReasonHandoverTimeout)
 	}
 }
 
@@ -169,14 +170,15 @@ func (m *Machine) setPriority(now time.Time, p uint8, reason Reason) {
 		// its deadline and the next advert uses the new value.
 	case StateMaster:
 		if p == 0 {
-			m.enterFault(ReasonPriorityZero)
+			m.resign(now, ReasonPriorityZero)
 			return
 		}
 		// Tell the backups now: a higher one may preempt sooner.
 		m.sendAdvert(p, reason)
 		m.arm(now.Add(m.cfg.AdvertInterval), reason)
 	}
-	// Initialize records it for Startup; Stopping and Stopped ignore it.
+	// Initialize records it for Startup; Stopping and Stopped ignore it
+	// (a resigning master checks the priority when the handover ends).
 }
 
 func (m *Machine) onInterfaceDown(now time.Time) {
@@ -185,7 +187,7 @@ func (m *Machine) onInterfaceDown(now time.Time) {
 	case StateBackup, StateMaster:
 		m.enterFault(ReasonInterfaceDown)
 	case StateStopping:
-		m.stop(ReasonInterfaceDown)
+		m.stop(now, ReasonInterfaceDown)
 	}
 }
 

@@ -38,10 +38,7 @@ func (m *Machine) becomeBackup(now time.Time, reason Reason) {
 // to 0 can still send, and says so with a priority-0 advert so the backups
 // take over after Skew_Time instead of Master_Down_Interval.
 func (m *Machine) enterFault(reason Reason) {
-	if m.state == StateMaster {
-		if reason == ReasonPriorityZero {
-			m.sendAdvert(0, reason)
-		}
+	if m.state.HoldsVIPs() {
 		m.emit(Action{Kind: ActReleaseVIPs, Reason: reason})
 	}
 	m.master = netipZero
@@ -50,9 +47,30 @@ func (m *Machine) enterFault(reason Reason) {
 	m.setState(StateFault, reason)
 }
 
-// stop enters the terminal state, releasing the addresses a stopping
-// master still holds.
-func (m *Machine) stop(reason Reason) {
+// resign hands the addresses over the way a graceful stop does, for a
+// master whose effective priority fell to 0 (a tracker with weight 0, or
+// maintenance): it sends a priority-0 advert so a backup takes over after
+// its Skew_Time, keeps the addresses until that backup is heard (or
+// Skew_Time + Advertisement_Interval passes), then goes to Fault instead
+// of Stopped. Without the hold, clients would meet an unowned VIP.
+func (m *Machine) resign(now time.Time, reason Reason) {
+	m.sendAdvert(0, reason)
+	m.faultAfterHandover = true
+	m.arm(now.Add(m.SkewTime()+m.cfg.AdvertInterval), reason)
+	m.setState(StateStopping, reason)
+}
+
+// stop ends a handover (or stops at once): it releases the addresses a
+// stopping master still holds and enters the terminal state, or, for a
+// resigning master, Fault (and Backup at once if the priority came back
+// meanwhile).
+func (m *Machine) stop(now time.Time, reason Reason) {
+	if m.faultAfterHandover {
+		m.faultAfterHandover = false
+		m.enterFault(reason)
+		m.recover(now)
+		return
+	}
 	if m.state.HoldsVIPs() {
 		m.emit(Action{Kind: ActReleaseVIPs, Reason: reason})
 	}

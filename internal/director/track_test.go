@@ -133,3 +133,37 @@ func TestAnnounceOnlyForMaster(t *testing.T) {
 		t.Fatal("unknown instance accepted")
 	}
 }
+
+// TestMaintenanceHandsOverWithoutGap: a master taken out for maintenance
+// keeps the VIP until the backup has taken over, like a graceful stop.
+func TestMaintenanceHandsOverWithoutGap(t *testing.T) {
+	_, vips, a, b := newPair(t, "", "")
+	tr := NewTracker(a.Director, pairConfig(t, 150, "10ms", ""))
+	gap := make(chan struct{}, 1)
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if len(vips.holdersOf(vip)) == 0 {
+				gap <- struct{}{}
+				return
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	if err := tr.SetMaintenance("VI_1", true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b master, a in fault", time.Second, func() bool { return b.state() == "master" && a.state() == "fault" })
+	waitFor(t, "only b holds", time.Second, func() bool { h := vips.holdersOf(vip); return len(h) == 1 && h[0] == "b" })
+	close(stop)
+	select {
+	case <-gap:
+		t.Fatal("the VIP had no holder during the maintenance handover")
+	default:
+	}
+}
