@@ -13,7 +13,7 @@ import (
 // at its shorter of interval and retry delay), so pacing never slows
 // checks that run on time.
 const (
-	paceFactor = 1.5
+	paceFactor = 1.25
 	// paceBurst is how much of the paced rate may start at once; it covers
 	// the checks one coalesced wake-up starts.
 	paceBurst = time.Millisecond

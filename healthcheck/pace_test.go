@@ -87,7 +87,7 @@ func TestPeakRateUsesShorterDelay(t *testing.T) {
 func TestSchedulerPacesChecksDueTogether(t *testing.T) {
 	h := newHarness(t, Options{})
 	c := &scriptedChecker{label: "paced", results: []Result{ok}}
-	const n = 40 // peak 40 checks/s: 60 starts/s paced, burst paceMinBurst
+	const n = 40 // peak 40 checks/s: n*paceFactor starts/s paced, burst paceMinBurst
 	vs := VirtualServer{Key: "vs"}
 	for i := range n {
 		vs.RealServers = append(vs.RealServers, RealServer{Key: strconv.Itoa(i), Weight: 1,
@@ -113,9 +113,9 @@ func TestSchedulerPacesChecksDueTogether(t *testing.T) {
 	if got := dueNow(); got != n-paceMinBurst {
 		t.Fatalf("%d checks still due after the burst, want %d held back", got, n-paceMinBurst)
 	}
-	// One token comes every 1/60 s.
-	h.step(17 * time.Millisecond)
+	// One token comes every 1/(n*paceFactor) s.
+	h.step(time.Duration(float64(time.Second)/(n*paceFactor)) + time.Millisecond)
 	if got := dueNow(); got != n-paceMinBurst-1 {
-		t.Fatalf("%d checks still due 17 ms later, want %d", got, n-paceMinBurst-1)
+		t.Fatalf("%d checks still due one token later, want %d", got, n-paceMinBurst-1)
 	}
 }
