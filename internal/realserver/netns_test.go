@@ -219,7 +219,10 @@ func (tp *topo) snapshot(t testing.TB) string {
 			if _, err := exec.LookPath(c[0]); err != nil {
 				continue
 			}
-			out, err := exec.Command(c[0], c[1:]...).CombinedOutput()
+			// Standard output only: `ip` warns on stderr ("Peer netns
+			// reference is invalid") when another test deletes a namespace
+			// at that moment, which says nothing about this host's state.
+			out, err := exec.Command(c[0], c[1:]...).Output()
 			fmt.Fprintf(&b, "$ %s (%v)\n%s", strings.Join(c, " "), err, out)
 		}
 	})
