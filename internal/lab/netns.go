@@ -2,15 +2,13 @@ package lab
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 
-	"github.com/vishvananda/netns"
+	"github.com/vigil-ha/vigil/internal/nsexec"
 )
 
 // netnsDir is where `ip netns add` keeps named namespaces.
@@ -22,36 +20,7 @@ const netnsDir = "/run/netns"
 // goroutine of its own: the caller's thread never changes namespace.
 func InNamespace(name string, fn func() error) error {
 	errc := make(chan error, 1)
-	go func() {
-		// The thread stays locked if it cannot return to its namespace:
-		// the runtime then ends it with the goroutine instead of reusing a
-		// thread that sits in the wrong namespace.
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		target, err := netns.GetFromName(name)
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("network namespace %s: %w", name, err)
-			return
-		}
-		defer target.Close()
-		if err := netns.Set(target); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("enter network namespace %s: %w", name, err)
-			return
-		}
-		err = fn()
-		if netns.Set(orig) == nil {
-			runtime.UnlockOSThread()
-		}
-		errc <- err
-	}()
+	go func() { errc <- nsexec.Run(name, fn) }()
 	return <-errc
 }
 

@@ -4,17 +4,14 @@
 package nstest
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netns"
-
+	"github.com/vigil-ha/vigil/internal/nsexec"
 	"github.com/vigil-ha/vigil/internal/testenv"
 )
 
@@ -44,37 +41,14 @@ func NewNamespace(t testing.TB, name string) {
 	Run(t, "ip", "-n", name, "link", "set", "lo", "up")
 }
 
-// InNamespace runs fn on an OS thread switched into the named namespace.
+// InNamespace runs fn on an OS thread switched into the named namespace
+// (nsexec.Run), on the caller's goroutine so that fn may call t.Fatal.
 // Sockets fn creates stay in that namespace after the thread switches back.
 func InNamespace(t testing.TB, name string, fn func()) {
 	t.Helper()
-	runtime.LockOSThread()
-	origin, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		t.Fatalf("current netns: %v", err)
+	if err := nsexec.Run(name, func() error { fn(); return nil }); err != nil {
+		t.Fatal(err)
 	}
-	defer origin.Close()
-	target, err := netns.GetFromName(name)
-	if err != nil {
-		runtime.UnlockOSThread()
-		t.Fatalf("netns %s: %v", name, err)
-	}
-	defer target.Close()
-	if err := netns.Set(target); err != nil {
-		runtime.UnlockOSThread()
-		t.Fatalf("enter netns %s: %v", name, err)
-	}
-	defer func() {
-		if err := netns.Set(origin); err != nil {
-			// Leave the thread locked: the runtime discards it when the
-			// goroutine ends instead of reusing a thread in the wrong
-			// namespace.
-			panic(fmt.Sprintf("cannot return from netns %s: %v", name, err))
-		}
-		runtime.UnlockOSThread()
-	}()
-	fn()
 }
 
 // Pair is two namespaces joined by a veth pair named eth0 on both sides.

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,8 +16,8 @@ import (
 
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/packet"
+	"github.com/vigil-ha/vigil/internal/nsexec"
 	"github.com/vigil-ha/vigil/internal/testenv"
-	"github.com/vishvananda/netns"
 )
 
 // topo is a director-like "prober" namespace and a real-server namespace
@@ -122,32 +121,7 @@ func inNS(t testing.TB, name string, fn func()) {
 }
 
 func withNS(name string, fn func()) error {
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer orig.Close()
-	target, err := netns.GetFromName(name)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("namespace %s: %w", name, err)
-	}
-	defer target.Close()
-	if err := netns.Set(target); err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer func() {
-		// A thread that cannot go back stays locked, so the runtime
-		// discards it when the goroutine ends instead of reusing it.
-		if netns.Set(orig) == nil {
-			runtime.UnlockOSThread()
-		}
-	}()
-	fn()
-	return nil
+	return nsexec.Run(name, func() error { fn(); return nil })
 }
 
 // rsHost returns a Host for the real-server namespace; call it inside inNS.
