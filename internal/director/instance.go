@@ -283,7 +283,7 @@ func (in *instance) claim() {
 	}
 	dev := in.rc.Interface
 	if in.rc.UseVMAC {
-		name, err := in.deps.VMACs.Ensure(in.rc.Interface, in.vrid, int(familyOf(in.rc)))
+		name, err := in.deps.VMACs.Ensure(in.rc.Interface, in.vrid, family(in.rc))
 		if err != nil {
 			in.log.Error("cannot create the virtual MAC interface; VIPs go on the interface itself", "err", err)
 		} else {
@@ -305,13 +305,6 @@ func vipOn(v config.VIP, dev string) config.VIP {
 		v.Label = ""
 	}
 	return v
-}
-
-func familyOf(ic config.VRRPInstance) uint8 {
-	if ic.Family == config.FamilyIPv6 {
-		return 6
-	}
-	return 4
 }
 
 func (in *instance) release() {
