@@ -29,8 +29,9 @@ type healthChecks struct {
 	refs map[string]director.RealServerRef
 }
 
-// startHealthChecks starts the scheduler for cfg's real servers.
-func startHealthChecks(ctx context.Context, cfg *config.Config, tables *director.IPVSTables, log *slog.Logger, onResult func(healthcheck.CheckResult)) *healthChecks {
+// startHealthChecks starts the scheduler for cfg's real servers. A check
+// vigil cannot run is an error here, not a silent gap.
+func startHealthChecks(ctx context.Context, cfg *config.Config, tables *director.IPVSTables, log *slog.Logger, onResult func(healthcheck.CheckResult)) (*healthChecks, error) {
 	hc := &healthChecks{tables: tables, log: log, done: make(chan struct{}), refs: map[string]director.RealServerRef{}}
 	hc.sched = healthcheck.New(healthcheck.Options{
 		OnTransition: hc.transition,
@@ -38,13 +39,15 @@ func startHealthChecks(ctx context.Context, cfg *config.Config, tables *director
 		OnResult:     onResult,
 		Logger:       log.With("component", "healthcheck"),
 	})
-	hc.reload(cfg)
+	if err := hc.reload(cfg); err != nil {
+		return nil, err
+	}
 	ctx, hc.cancel = context.WithCancel(ctx)
 	go func() {
 		defer close(hc.done)
 		_ = hc.sched.Run(ctx)
 	}()
-	return hc
+	return hc, nil
 }
 
 func (hc *healthChecks) stop() {
@@ -53,18 +56,17 @@ func (hc *healthChecks) stop() {
 }
 
 // reload gives the scheduler the new real servers; unchanged checks keep
-// their state (rise/fall counters and health) across the reload.
-func (hc *healthChecks) reload(cfg *config.Config) {
+// their state (rise/fall counters and health) across the reload. On error
+// the scheduler keeps the checks it had.
+func (hc *healthChecks) reload(cfg *config.Config) error {
 	vss, refs, err := healthTargets(cfg)
-	if err == nil {
-		hc.mu.Lock()
-		hc.refs = refs
-		hc.mu.Unlock()
-		err = hc.sched.Update(vss)
-	}
 	if err != nil {
-		hc.log.Error("health checks not updated", "err", err)
+		return err
 	}
+	hc.mu.Lock()
+	hc.refs = refs
+	hc.mu.Unlock()
+	return hc.sched.Update(vss)
 }
 
 func (hc *healthChecks) transition(t healthcheck.Transition) {

@@ -187,12 +187,9 @@ func serve(path string, cfg *config.Config, log *slog.Logger) error {
 	withChecks := lb != nil && hasRealServers(cfg)
 	m := metrics.New(dm.metricSources(withChecks))
 	if withChecks {
-		// Build the check list first: a check vigil cannot run is a
-		// start-up error, not a silent gap.
-		if _, _, err := healthTargets(cfg); err != nil {
+		if dm.health, err = startHealthChecks(ctx, cfg, lb.tables, log, m.CheckResult); err != nil {
 			return err
 		}
-		dm.health = startHealthChecks(ctx, cfg, lb.tables, log, m.CheckResult)
 	}
 	stateHooks = append(stateHooks, m.StateChanged, notifyHook(ctx, log))
 	hooks := director.Hooks{StateChanged: func(ic config.VRRPInstance, from, to vrrp.State, r vrrp.Reason) {
@@ -316,7 +313,9 @@ func (dm *daemon) Reload() (string, error) {
 			return "", err
 		}
 		if dm.health != nil {
-			dm.health.reload(cfg)
+			if err := dm.health.reload(cfg); err != nil {
+				dm.log.Error("health checks not updated", "err", err)
+			}
 		}
 	}
 	done, err := dm.d.Reload(cfg)
