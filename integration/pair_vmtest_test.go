@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -141,11 +142,14 @@ virtual_server "echo" {
 
 // get fetches http://VIP/ from the client namespace. The socket is made on
 // the namespace's thread; net/http would dial on other threads, outside it.
-func (l *drLab) get(t *testing.T) (string, error) {
+func (l *drLab) get(t *testing.T) (string, error) { return l.getAt(t, l.vip) }
+
+// getAt fetches http://addr/ from the client namespace.
+func (l *drLab) getAt(t *testing.T, addr netip.Addr) (string, error) {
 	var conn net.Conn
 	var err error
 	inNS(t, l.client, func() {
-		conn, err = net.DialTimeout("tcp", l.vip.String()+":80", 500*time.Millisecond)
+		conn, err = net.DialTimeout("tcp", netip.AddrPortFrom(addr, 80).String(), 500*time.Millisecond)
 	})
 	if err != nil {
 		return "", err

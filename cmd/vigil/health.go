@@ -24,6 +24,9 @@ type healthChecks struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	// acceptLocal lets the replies of via_vip probes in (see viavip.go).
+	acceptLocal *acceptLocal
+
 	mu sync.Mutex
 	// refs maps the scheduler's keys back to the table's references.
 	refs map[string]director.RealServerRef
@@ -32,7 +35,8 @@ type healthChecks struct {
 // startHealthChecks starts the scheduler for cfg's real servers. A check
 // vigil cannot run is an error here, not a silent gap.
 func startHealthChecks(ctx context.Context, cfg *config.Config, tables *director.IPVSTables, log *slog.Logger, onResult func(healthcheck.CheckResult)) (*healthChecks, error) {
-	hc := &healthChecks{tables: tables, log: log, done: make(chan struct{}), refs: map[string]director.RealServerRef{}}
+	hc := &healthChecks{tables: tables, log: log, done: make(chan struct{}), refs: map[string]director.RealServerRef{},
+		acceptLocal: newAcceptLocal(log)}
 	hc.sched = healthcheck.New(healthcheck.Options{
 		OnTransition: hc.transition,
 		OnQuorum:     hc.quorum,
@@ -40,6 +44,7 @@ func startHealthChecks(ctx context.Context, cfg *config.Config, tables *director
 		Logger:       log.With("component", "healthcheck"),
 	})
 	if err := hc.reload(cfg); err != nil {
+		hc.acceptLocal.restore()
 		return nil, err
 	}
 	ctx, hc.cancel = context.WithCancel(ctx)
@@ -53,13 +58,17 @@ func startHealthChecks(ctx context.Context, cfg *config.Config, tables *director
 func (hc *healthChecks) stop() {
 	hc.cancel()
 	<-hc.done
+	hc.acceptLocal.restore()
 }
 
 // reload gives the scheduler the new real servers; unchanged checks keep
 // their state (rise/fall counters and health) across the reload. On error
 // the scheduler keeps the checks it had.
 func (hc *healthChecks) reload(cfg *config.Config) error {
-	vss, refs, err := healthTargets(cfg)
+	if err := hc.acceptLocal.ensure(viaVIPRealServers(cfg)); err != nil {
+		return err
+	}
+	vss, refs, err := healthTargets(cfg, hc.tables)
 	if err != nil {
 		return err
 	}
@@ -87,9 +96,15 @@ func (hc *healthChecks) quorum(q healthcheck.QuorumEvent) {
 	}
 }
 
+// probeMarker gives the firewall mark that takes a via_vip probe to one
+// real server (director.IPVSTables installs the matching IPVS services).
+type probeMarker interface {
+	ProbeMark(addr netip.Addr, forwarding string) (uint32, bool)
+}
+
 // healthTargets maps the configuration onto the scheduler's model. Keys
 // are the virtual server's name and the real server's address.
-func healthTargets(cfg *config.Config) ([]healthcheck.VirtualServer, map[string]director.RealServerRef, error) {
+func healthTargets(cfg *config.Config, marks probeMarker) ([]healthcheck.VirtualServer, map[string]director.RealServerRef, error) {
 	refs := map[string]director.RealServerRef{}
 	var out []healthcheck.VirtualServer
 	for _, vs := range cfg.VirtualServers {
@@ -102,6 +117,9 @@ func healthTargets(cfg *config.Config) ([]healthcheck.VirtualServer, map[string]
 			hrs := healthcheck.RealServer{Key: rs.Address.String(), Addr: rs.Address, Weight: rs.Weight, OnFailure: onFailure}
 			for i, c := range rs.Checks {
 				hc, err := checkFor(c, rs.Address)
+				if err == nil && c.ViaVIP {
+					err = viaVIP(&hc, c, vs, rs.Address, marks)
+				}
 				if err != nil {
 					return nil, nil, fmt.Errorf("virtual_server %q real_server %q check %d: %w", vs.Name, rs.Address, i+1, err)
 				}
@@ -127,12 +145,6 @@ func checkFor(c config.Check, rs netip.AddrPort) (healthcheck.Check, error) {
 		WarmUp: t.Warmup, Start: healthcheck.StartUp}}
 	if t.Warmup == 0 {
 		hc.Settings.WarmUp = healthcheck.NoWarmUp
-	}
-	if c.ViaVIP {
-		// Probing through the VIP needs a policy route for marked packets
-		// that `vigil run` does not install yet: refuse rather than probe
-		// the real address and pretend.
-		return hc, fmt.Errorf("via_vip is not supported by vigil run yet")
 	}
 	if c.Port != 0 {
 		hc.Dialer.Addr = netip.AddrPortFrom(rs.Addr(), uint16(c.Port))

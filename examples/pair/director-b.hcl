@@ -96,14 +96,20 @@ virtual_server "web" {
     check "http" {
       path   = "/healthz"
       status = ["200-299"]
+      # Ask at the VIP, through the real server's MAC, as client traffic
+      # arrives: a server that answers at 10.99.0.11 but forgot the VIP on
+      # lo fails this check. vigil run adds an IPVS fwmark service per such
+      # server (marks 0x76670000...) and accept_local=1 on the interface.
+      via_vip = true
     }
   }
 
   real_server "10.99.0.12:80" {
     weight = 1
     check "http" {
-      path   = "/healthz"
-      status = ["200-299"]
+      path    = "/healthz"
+      status  = ["200-299"]
+      via_vip = true
     }
   }
 }

@@ -43,6 +43,10 @@ func (d *decoder) decodeCheck(b *hcl.Block, parent *section, vs *VirtualServer) 
 			s.fail(s.rng("via_vip"), "", "via_vip needs a service address, not a fwmark")
 		case vs.Forwarding == "nat":
 			s.fail(s.rng("via_vip"), "With NAT the real server does not own the VIP.", "via_vip is not possible with forwarding \"nat\"")
+		case vs.Address.Addr().Is6():
+			s.fail(s.rng("via_vip"), "Probing at the VIP is tested for IPv4 only so far.", "via_vip is not supported for IPv6 virtual servers yet")
+		case typ == CheckScript:
+			s.fail(s.rng("via_vip"), "A script opens its own connections; give it the VIP as an argument.", "via_vip is not possible with a script check")
 		}
 	}
 	switch typ {

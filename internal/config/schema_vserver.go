@@ -13,7 +13,8 @@ var schemaVirtualServer = &schemaBlock{
 			limits: "`address:port` or `[IPv6]:port`; port 0 (every port) needs a `persistence` block",
 			doc:    "The service address; required unless `fwmark` is set."},
 		{name: "fwmark", typ: typeNumber, rng: "1..4294967295", excludes: []string{"address"}, example: "7",
-			doc: "Firewall mark of a fwmark service (set by nftables or iptables rules); not with `address`."},
+			doc: "Firewall mark of a fwmark service (set by nftables or iptables rules); not with `address`. " +
+				"Marks 0x76670000 to 0x7667ffff are reserved for `via_vip` checks."},
 		{name: "family", typ: typeString, def: `"ipv4"`, defDoc: "`\"ipv4\"`; with `address`: the address's family",
 			allowed: []string{FamilyIPv4, FamilyIPv6}, needs: []string{"fwmark = 7"}, excludes: []string{"address"},
 			example: `"ipv4"`, limits: "only with `fwmark`", doc: "Address family of a fwmark service."},
@@ -108,9 +109,12 @@ var schemaCheck = &schemaBlock{
 	attrs: append([]schemaAttr{
 		{name: "port", typ: typeNumber, def: "0", defDoc: "the real server's port", rng: "0..65535", example: "8080",
 			doc: "Port to check, when not the real server's."},
-		{name: "via_vip", typ: typeBool, def: "false", limits: "not with forwarding `nat` or a `fwmark` service", example: "true",
-			doc: "Send the check to the VIP through the real server's MAC address, the way direct-routing traffic " +
-				"arrives, which also proves the server accepts the VIP."},
+		{name: "via_vip", typ: typeBool, def: "false", limits: "not with forwarding `nat`, a `fwmark` service, a `script` check or IPv6", example: "true",
+			doc: "Send the check to the VIP through the real server's MAC address (DR) or tunnel (TUN), the way " +
+				"client traffic arrives, which also proves the server accepts the VIP. `vigil run` gives each such " +
+				"real server an IPVS firewall-mark service of its own (marks 0x76670000 and up, on master and backup) " +
+				"and sets `accept_local=1` on the interface toward it, because the replies come from the VIP the " +
+				"master holds."},
 	}, timingSchema("the virtual server's `check_defaults`")...),
 	variants: []*schemaBlock{schemaCheckTCP, schemaCheckHTTP, schemaCheckScript, schemaCheckUDP, schemaCheckDNS},
 	example: `check "tcp" {

@@ -137,6 +137,10 @@ func (d *decoder) decodeServiceKey(s *section, vs *VirtualServer) {
 		var mark int
 		if s.integer("fwmark", &mark, 1, 1<<32-1) {
 			vs.FWMark = uint32(mark)
+			if ProbeMarkReserved(vs.FWMark) {
+				s.fail(s.rng("fwmark"), fmt.Sprintf("Marks 0x%08x to 0x%08x are vigil's own: via_vip checks use them.", ProbeMarkBase, ProbeMarkBase+ProbeMarkCount-1),
+					"fwmark %d is reserved", mark)
+			}
 		}
 		s.oneOf("family", &vs.Family, FamilyIPv4, FamilyIPv6)
 	}

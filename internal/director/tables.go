@@ -26,6 +26,8 @@ type IPVSTables struct {
 	master map[string]bool   // instances that are master now
 	health map[RealServerRef]Health
 	lost   map[string]bool // virtual servers whose quorum is lost
+	// probes are the via_vip probe services' marks (see probe.go).
+	probes probeMarks
 }
 
 // RealServerRef names a real server of a virtual server.
@@ -58,9 +60,37 @@ func (t *IPVSTables) setConfig(cfg *config.Config) error {
 	for _, ic := range cfg.Instances {
 		follow[ic.Name] = ic.IPVSFollow
 	}
-	t.vss, t.follow = cfg.VirtualServers, follow
-	_, err := t.desired()
-	return err
+	targets, err := probeTargets(cfg.VirtualServers)
+	if err != nil {
+		return err
+	}
+	marks, err := t.probes.assign(targets)
+	if err != nil {
+		return err
+	}
+	// Try the new configuration; a table the model refuses leaves the old
+	// one in place (a refused reload changes nothing).
+	prevVSS, prevFollow, prevMarks := t.vss, t.follow, t.probes.marks
+	t.vss, t.follow, t.probes.marks = cfg.VirtualServers, follow, marks
+	if _, err := t.desired(); err != nil {
+		t.vss, t.follow, t.probes.marks = prevVSS, prevFollow, prevMarks
+		return err
+	}
+	return nil
+}
+
+// ProbeMark is the firewall mark that takes a via_vip probe to the real
+// server at addr of a virtual server with the given forwarding; false if
+// no check of the configuration probes it via the VIP.
+func (t *IPVSTables) ProbeMark(addr netip.Addr, forwarding string) (uint32, bool) {
+	fwd, err := ipvs.ParseForward(forwarding)
+	if err != nil {
+		return 0, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m, ok := t.probes.marks[ProbeTarget{Addr: addr, Fwd: fwd}]
+	return m, ok
 }
 
 // Install implements Tables: the instance became master.
@@ -220,6 +250,7 @@ func (t *IPVSTables) desired() (ipvs.Table, error) {
 		}
 		tab.Services = append(tab.Services, svc)
 	}
+	tab.Services = append(tab.Services, probeServices(t.probes.marks)...)
 	if err := errors.Join(errs...); err != nil {
 		return ipvs.Table{}, err
 	}
