@@ -100,8 +100,8 @@ bench-ipvs: build vm ## IPVS reconciler vs ipvsadm-restore, and ipvs_follow's fa
 	grep -a '^Benchmark.*/op\|^Benchmark.*-ms' $(BENCH_IPVS_VM)/bench-ipvs-console.log >/tmp/vigil-bench-ipvs.txt; \
 	awk "$$bench_ipvs_table" /tmp/vigil-bench-ipvs.txt
 
-soak: ## a 10 ms pair for SOAK (default 10m) with every CPU busy: counts spurious failovers (root)
-	VIGIL_SOAK=$(or $(SOAK),10m) $(GO) test -run '^$$' -bench SoakUnderLoad -benchtime 1x -timeout 60m ./integration/
+soak: ## a vigil and a keepalived pair side by side, 10 ms adverts, for SOAK (default 10m) with every CPU busy: spurious failovers of each; IMPL=vigil|keepalived soaks one (root)
+	VIGIL_SOAK=$(or $(SOAK),10m) VIGIL_SOAK_IMPL=$(or $(IMPL),both) $(GO) test -run '^$$' -bench SoakUnderLoad -benchtime 1x -timeout 60m ./integration/
 
 clean: ## remove build output
 	rm -rf bin

@@ -68,9 +68,12 @@ func benchFailover(b *testing.B, scenario, interval string, octet int) {
 // runAsTest runs fn with a lab inside a throw-away *testing.T so the lab's
 // Fatal and Cleanup semantics apply; it reports whether fn succeeded.
 func runAsTest(b *testing.B, prefix string, octet int, fn func(*lab)) bool {
-	result := testing.RunTests(func(string, string) (bool, error) { return true, nil },
-		[]testing.InternalTest{{Name: "failover", F: func(t *testing.T) {
-			fn(newLab(t, prefix, octet))
-		}}})
-	return result
+	return runInTest(func(t *testing.T) { fn(newLab(t, prefix, octet)) })
+}
+
+// runInTest runs fn with a throw-away *testing.T, for a benchmark that
+// needs more than one lab; it reports whether fn succeeded.
+func runInTest(fn func(*testing.T)) bool {
+	return testing.RunTests(func(string, string) (bool, error) { return true, nil },
+		[]testing.InternalTest{{Name: "failover", F: fn}})
 }

@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -11,11 +12,12 @@ import (
 )
 
 // keepalivedConf renders a VRRP-only keepalived configuration equivalent
-// to lab.instance.
-func (l *lab) keepalivedConf(version, priority int, advertInt string) string {
+// to lab.instance; globals are extra global_defs lines.
+func (l *lab) keepalivedConf(version, priority int, advertInt string, globals ...string) string {
 	return fmt.Sprintf(`global_defs {
   router_id ka
   vrrp_version %d
+%s
 }
 vrrp_instance VI_1 {
   state BACKUP
@@ -27,7 +29,7 @@ vrrp_instance VI_1 {
     %s/24
   }
 }
-`, version, priority, advertInt, l.vip)
+`, version, strings.Join(globals, "\n"), priority, advertInt, l.vip)
 }
 
 func (l *lab) startKeepalived(h *topo.Host, conf string) *daemon {
