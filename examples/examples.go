@@ -9,3 +9,8 @@ import "embed"
 //
 //go:embed pair/*.hcl
 var Pair embed.FS
+
+// Drill holds drill/hosts.hcl, the example hosts file of `vigil drill -hosts`.
+//
+//go:embed drill/*.hcl
+var Drill embed.FS

@@ -22,7 +22,7 @@ func TestMainHelpListsEveryScenario(t *testing.T) {
 			t.Errorf("help does not explain %s", s.Name)
 		}
 	}
-	for _, flag := range []string{"-scenario", "-n", "-interval", "-impl", "-json", "-timeline"} {
+	for _, flag := range []string{"-scenario", "-n", "-interval", "-impl", "-json", "-timeline", "-hosts", "advert_interval", "director", "client"} {
 		if !strings.Contains(out, flag) {
 			t.Errorf("help does not mention %s", flag)
 		}
@@ -39,6 +39,8 @@ func TestMainRejectsBadCommandLines(t *testing.T) {
 		{[]string{"-scenario", "flap", "-impl", "bird"}, `implementation "bird"`},
 		{[]string{"-scenario", "flap", "extra"}, "unexpected arguments"},
 		{[]string{"-bogus"}, "vigil drill -help"},
+		{[]string{"-hosts", "h.hcl", "-scenario", "flap", "-keep", "-prefix", "x"}, "-keep, -prefix: for the lab only"},
+		{[]string{"agent", "-vip", "2001:db8::1"}, "usage: vigil drill agent"},
 	} {
 		code, _, errOut := runMain(c.args...)
 		if code != exitUsage || !strings.Contains(errOut, c.want) {

@@ -40,19 +40,25 @@ type Options struct {
 	// end (unless Keep).
 	Prefix, StateDir string
 	Keep             bool
+	// Hosts, when set, is a hosts file (see ParseHosts): the drill runs on
+	// the pair it describes instead of the lab, with the file's advert
+	// interval (Interval must be 0 or the same).
+	Hosts string
 }
 
 // Report is the result of a drill, as written to the JSON file.
 type Report struct {
-	Scenario    string    `json:"scenario"`
-	Description string    `json:"description"`
-	Impl        string    `json:"impl"`
-	IntervalMs  float64   `json:"advert_interval_ms"`
-	Client      string    `json:"client"`
-	IPVS        bool      `json:"ipvs"`
-	Kernel      string    `json:"kernel"`
-	Started     time.Time `json:"started"`
-	Notes       []string  `json:"notes,omitempty"`
+	Scenario    string  `json:"scenario"`
+	Description string  `json:"description"`
+	Impl        string  `json:"impl"`
+	IntervalMs  float64 `json:"advert_interval_ms"`
+	Client      string  `json:"client"`
+	IPVS        bool    `json:"ipvs"`
+	Kernel      string  `json:"kernel"`
+	// Hosts is the hosts file of a drill on described hosts.
+	Hosts   string    `json:"hosts,omitempty"`
+	Started time.Time `json:"started"`
+	Notes   []string  `json:"notes,omitempty"`
 	// Error says why the drill stopped before its last run.
 	Error   string             `json:"error,omitempty"`
 	Summary map[string]Summary `json:"summary"`
@@ -76,7 +82,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.N < 1 {
 		return o, fmt.Errorf("-n %d: want at least one run", o.N)
 	}
-	if o.Interval == 0 {
+	// A drill on hosts takes the interval of the hosts file.
+	if o.Interval == 0 && o.Hosts == "" {
 		o.Interval = lab.DefaultInterval
 	}
 	if o.Impl == "" {
@@ -102,7 +109,7 @@ func (o Options) withDefaults() (Options, error) {
 }
 
 // Run runs the drill, printing progress and the summary table to w.
-func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
+func Run(ctx context.Context, o Options, w io.Writer) (rep *Report, runErr error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
@@ -111,38 +118,44 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Impl == lab.ImplKeepalived {
-		if _, err := exec.LookPath("keepalived"); err != nil {
-			return nil, errors.New("-impl keepalived: keepalived is not installed (Debian: apt-get install keepalived)")
+	var p pair
+	// closePair runs once, after the runs or on the way out of an error.
+	closed := false
+	closePair := func() error {
+		if closed || p == nil {
+			return nil
 		}
+		closed = true
+		cctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		return p.close(cctx)
 	}
-	l, built, err := openOrBuild(ctx, o, w)
-	if err != nil {
-		return nil, err
+	defer func() { runErr = errors.Join(runErr, closePair()) }()
+	if o.Hosts != "" {
+		hp, err := openHostsPair(ctx, o, sc, w)
+		if err != nil {
+			return nil, err
+		}
+		p, o.Interval = hp, hp.h.AdvertInterval
+		rep = hp.newReport(sc, o)
+		hp.writeHeader(w, rep, sc, o.Timeout)
+	} else {
+		l, done, err := openLab(ctx, o, sc, w)
+		if err != nil {
+			return nil, err
+		}
+		defer done()
+		p, rep = newLabPair(l, o.Impl), newReport(sc, o, l)
+		writeHeader(w, rep, sc, l, o.Timeout)
 	}
-	if built && !o.Keep {
-		defer func() { _, _ = lab.Down(lab.Options{Prefix: l.Prefix, StateDir: l.StateDir}) }()
-	}
-	if sc.NeedsIPVS && !l.IPVS {
-		return nil, fmt.Errorf("scenario %s needs IPVS, which this kernel lacks (no ip_vs module): run it in the test VM (examples/demo/drill.sh does)", sc.Name)
-	}
-	// The lab's configurations follow the drill's interval; a lab that
-	// was up keeps the new ones afterwards.
-	l.Interval = o.Interval
-	if _, err := l.WriteConfigs(o.Interval); err != nil {
-		return nil, err
-	}
-	rep := newReport(sc, o, l)
-	writeHeader(w, rep, sc, l, o.Timeout)
 	if o.TimelineDir != "" {
 		if err := os.MkdirAll(o.TimelineDir, 0o755); err != nil {
 			return nil, err
 		}
 	}
 	var all []Measures
-	var runErr error
 	for i := 1; i <= o.N; i++ {
-		rec, err := runOnce(ctx, l, sc, o, i)
+		rec, err := runOnce(ctx, p, sc, o, i)
 		if err != nil {
 			// Keep what the earlier runs measured.
 			runErr = fmt.Errorf("run %d: %w", i, err)
@@ -173,6 +186,10 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		all = append(all, m)
 		fmt.Fprintf(w, "run %d/%d: %s\n", i, o.N, runLine(m, rec))
 	}
+	if err := closePair(); err != nil {
+		runErr = errors.Join(runErr, err)
+		rep.Error = runErr.Error()
+	}
 	rep.Summary = SummarizeRuns(all)
 	if len(all) > 0 {
 		fmt.Fprintf(w, "\n%s, %s, adverts every %s: %d runs, milliseconds from the injection\n", sc.Name, o.Impl, o.Interval, len(all))
@@ -193,6 +210,36 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		fmt.Fprintf(w, "timelines (SVG, one per run): %s\n", o.TimelineDir)
 	}
 	return rep, runErr
+}
+
+// openLab opens or builds the lab for a drill and writes the directors'
+// configurations for its interval; done removes a lab it built.
+func openLab(ctx context.Context, o Options, sc *Scenario, w io.Writer) (l *lab.Lab, done func(), err error) {
+	if o.Impl == lab.ImplKeepalived {
+		if _, err := exec.LookPath("keepalived"); err != nil {
+			return nil, nil, errors.New("-impl keepalived: keepalived is not installed (Debian: apt-get install keepalived)")
+		}
+	}
+	l, built, err := openOrBuild(ctx, o, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	done = func() {}
+	if built && !o.Keep {
+		done = func() { _, _ = lab.Down(lab.Options{Prefix: l.Prefix, StateDir: l.StateDir}) }
+	}
+	if err := newLabPair(l, o.Impl).check(sc); err != nil {
+		done()
+		return nil, nil, err
+	}
+	// The lab's configurations follow the drill's interval; a lab that
+	// was up keeps the new ones afterwards.
+	l.Interval = o.Interval
+	if _, err := l.WriteConfigs(o.Interval); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return l, done, nil
 }
 
 // openOrBuild uses the lab with the prefix if it is up, or builds one.

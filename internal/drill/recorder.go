@@ -206,6 +206,20 @@ func (r *recorder) weightSeen(server string, w int, after time.Time) bool {
 	return slices.ContainsFunc(r.rec.Weights, func(e WeightEvent) bool { return e.Server == server && e.Weight == w && e.At >= a })
 }
 
+// linkDownSince returns when d's link was recorded going down at or
+// after t.
+func (r *recorder) linkDownSince(d string, t time.Time) (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a := r.at(t)
+	for _, e := range r.rec.Links {
+		if e.Director == d && !e.Up && e.At >= a {
+			return r.base.Add(time.Duration(e.At)), true
+		}
+	}
+	return time.Time{}, false
+}
+
 // takeoverSeen reports whether d gained the VIP after t.
 func (r *recorder) takeoverSeen(d string, after time.Time) bool {
 	r.mu.Lock()

@@ -1,39 +1,26 @@
 package drill
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/vigil-ha/vigil/internal/fault"
 	"github.com/vigil-ha/vigil/internal/lab"
 )
 
-// runner drives one run of a scenario.
+// runner drives one run of a scenario on a pair.
 type runner struct {
 	ctx     context.Context
 	timeout time.Duration // of the client's probes
-	lab     *lab.Lab
+	p       pair
+	dirs    [2]string // the directors: master at start, backup
 	impl    lab.Impl
 	iv      time.Duration
 	sc      *Scenario
 	rec     *recorder
-	daemons map[string]*daemon
-	faults  []*fault.Active
-}
-
-// daemon is a director daemon started by the runner.
-type daemon struct {
-	cmd  *exec.Cmd
-	out  *os.File // read end of its output pipe
-	done chan struct{}
 }
 
 func joinErr(a, b error) error { return errors.Join(a, b) }
@@ -63,97 +50,6 @@ func (r *runner) preWindow() time.Duration {
 
 // maxWait bounds every wait of a run.
 func (r *runner) maxWait() time.Duration { return 10*time.Second + 10*r.iv }
-
-// startDaemon starts a director's daemon with its output going through a
-// pipe: the runner copies it to STATE/drill-DIRECTOR.log and records the
-// VRRP states it reports.
-func (r *runner) startDaemon(name string) error {
-	argv, err := r.lab.DirectorArgv(name, r.impl)
-	if err != nil {
-		return err
-	}
-	cmd, err := r.lab.NetnsCommand(context.Background(), name, argv...)
-	if err != nil {
-		return err
-	}
-	logf, err := os.OpenFile(r.lab.Path("drill-"+name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		logf.Close()
-		return err
-	}
-	cmd.Stdout, cmd.Stderr = pw, pw
-	fmt.Fprintf(logf, "=== %s run %d: %s\n", r.sc.Name, r.rec.rec.Run, strings.Join(argv, " "))
-	if r.daemons[name] != nil {
-		r.mark(name + ": " + string(r.impl) + " starts")
-	}
-	if err := cmd.Start(); err != nil {
-		pw.Close()
-		pr.Close()
-		logf.Close()
-		return fmt.Errorf("starting %s on %s: %w", r.impl, name, err)
-	}
-	pw.Close()
-	r.rec.daemon(name, true, time.Now())
-	d := &daemon{cmd: cmd, out: pr, done: make(chan struct{})}
-	r.daemons[name] = d
-	logged := make(chan struct{})
-	go func() {
-		defer close(logged)
-		defer logf.Close()
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			now := time.Now()
-			line := sc.Text()
-			fmt.Fprintln(logf, line)
-			if st := parseStateLine(line); st != "" {
-				r.rec.state(name, st, now)
-			}
-		}
-	}()
-	go func() {
-		_ = cmd.Wait()
-		r.rec.daemon(name, false, time.Now())
-		close(d.done)
-	}()
-	return nil
-}
-
-// kill signals a director's daemon. SIGKILL goes to every process in the
-// director's namespace at once (keepalived's VRRP child included), which
-// is what a crash of the daemon does; other signals go to the daemon,
-// which stops its children itself.
-func (r *runner) kill(name string, sig syscall.Signal) error {
-	d := r.daemons[name]
-	if d == nil {
-		return fmt.Errorf("no daemon runs on %s", name)
-	}
-	if sig == syscall.SIGKILL {
-		// Find the processes first: the scan of /proc takes a few
-		// milliseconds that must not count as failover time.
-		ns := r.lab.MustHost(name).NS
-		pids, err := lab.PIDsIn(ns)
-		if err != nil {
-			return err
-		}
-		// Dead from the moment of the decision: signal delivery is not
-		// what is measured.
-		// Recorded before the signals go out, so that the exit the
-		// waiting goroutine records cannot come first.
-		now := r.mark(fmt.Sprintf("%s %s", sigName(sig), name))
-		r.rec.daemon(name, false, now)
-		for _, pid := range pids {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-		_, err = lab.SignalAll(ns, syscall.SIGKILL) // anything forked meanwhile
-		return err
-	}
-	r.mark(fmt.Sprintf("%s %s", sigName(sig), name))
-	return d.cmd.Process.Signal(sig)
-}
 
 func sigName(s syscall.Signal) string {
 	switch s {
@@ -202,22 +98,6 @@ func (r *runner) hold(what string, d time.Duration, cond func() bool) error {
 // sole reports whether only d holds the VIP.
 func (r *runner) sole(d string) bool { return slices.Equal(r.rec.holders(), []string{d}) }
 
-// waitExit waits until the daemon of a director has exited.
-func (r *runner) waitExit(name string) error {
-	d := r.daemons[name]
-	if d == nil {
-		return nil
-	}
-	select {
-	case <-d.done:
-		return nil
-	case <-time.After(r.maxWait()):
-		return fmt.Errorf("the daemon of %s did not exit within %s", name, r.maxWait())
-	case <-r.ctx.Done():
-		return r.ctx.Err()
-	}
-}
-
 // waitSole waits until d alone holds the VIP.
 func (r *runner) waitSole(d string) error {
 	return r.waitFor(d+" alone holding the VIP", r.maxWait(), func() bool { return r.sole(d) })
@@ -226,83 +106,41 @@ func (r *runner) waitSole(d string) error {
 // startPair starts d1, waits until it is master, starts d2 and checks that
 // d2 stays backup for longer than its Master_Down_Interval.
 func (r *runner) startPair() error {
-	if err := r.startDaemon(lab.D1); err != nil {
+	d1, d2 := r.dirs[0], r.dirs[1]
+	if err := r.p.start(r, d1); err != nil {
 		return err
 	}
-	if err := r.waitSole(lab.D1); err != nil {
-		return fmt.Errorf("d1 did not become master: %w\n%s", err, r.lab.LogTail("drill-d1", 15))
+	if err := r.waitSole(d1); err != nil {
+		return fmt.Errorf("%s did not become master: %w%s", d1, err, tail(r.p.logTail(d1)))
 	}
-	if err := r.startDaemon(lab.D2); err != nil {
+	if err := r.p.start(r, d2); err != nil {
 		return err
 	}
-	if err := r.hold("d1 master, d2 backup", r.holdFor(), func() bool { return r.sole(lab.D1) }); err != nil {
-		return fmt.Errorf("the pair is not stable: %w\n%s", err, r.lab.LogTail("drill-d2", 15))
+	if err := r.hold(d1+" master, "+d2+" backup", r.holdFor(), func() bool { return r.sole(d1) }); err != nil {
+		return fmt.Errorf("the pair is not stable: %w%s", err, tail(r.p.logTail(d2)))
 	}
 	return nil
 }
 
-// reset brings the lab back to a known state: no daemon on the directors,
-// no VIP, links up, no fault, both HTTP servers running.
-func (r *runner) reset() error {
-	var errs error
-	errs = joinErr(errs, r.clearFaults())
-	for _, d := range r.lab.Directors() {
-		if _, err := lab.SignalAll(d.NS, syscall.SIGKILL); err != nil {
-			errs = joinErr(errs, err)
-		}
+// tail puts a log excerpt on lines of its own after a message.
+func tail(s string) string {
+	if s == "" {
+		return ""
 	}
-	for name, d := range r.daemons {
-		select {
-		case <-d.done:
-		case <-time.After(5 * time.Second):
-			errs = joinErr(errs, fmt.Errorf("the daemon of %s did not exit", name))
-		}
-		d.out.Close()
-	}
-	r.daemons = map[string]*daemon{}
-	r.lab.RemoveDaemonFiles()
-	for _, d := range r.lab.Directors() {
-		errs = joinErr(errs, linkUp(r.lab, d.Name))
-		errs = joinErr(errs, r.lab.RemoveVIP(d.Name))
-		errs = joinErr(errs, r.lab.FlushIPVS(d.Name))
-	}
-	for _, rs := range r.lab.RealServers() {
-		if !r.lab.HTTPDRunning(rs.Name) {
-			errs = joinErr(errs, r.lab.StartHTTPD(r.ctx, rs.Name))
-		}
-	}
-	return errs
-}
-
-// linkUp sets a director's eth0 up without recording it.
-func linkUp(l *lab.Lab, director string) error {
-	h, err := l.Netlink(director)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	lk, err := h.LinkByName("eth0")
-	if err != nil {
-		return err
-	}
-	return h.LinkSetUp(lk)
+	return "\n" + s
 }
 
 // runOnce runs the scenario once and returns its record. An error means
 // the run could not be set up (no stable pair, no client traffic); a fault
 // whose effect never came (no takeover in time) is a record with a note.
-func runOnce(ctx context.Context, l *lab.Lab, sc *Scenario, o Options, run int) (*Record, error) {
+func runOnce(ctx context.Context, p pair, sc *Scenario, o Options, run int) (*Record, error) {
 	impl, iv := o.Impl, o.Interval
-	macs := map[string]string{}
-	for _, d := range l.Directors() {
-		macs[d.Name] = d.MAC
-	}
-	r := &runner{ctx: ctx, timeout: o.Timeout, lab: l, impl: impl, iv: iv, sc: sc, rec: newRecorder(macs, o.Timeout), daemons: map[string]*daemon{}}
+	r := &runner{ctx: ctx, timeout: o.Timeout, p: p, dirs: p.directors(), impl: impl, iv: iv, sc: sc, rec: newRecorder(p.macs(), o.Timeout)}
 	r.rec.rec.Run = run
-	if err := r.reset(); err != nil {
-		return nil, fmt.Errorf("resetting the lab: %w", err)
+	if err := p.reset(r); err != nil {
+		return nil, fmt.Errorf("resetting the pair: %w", err)
 	}
-	obs, err := startObservers(ctx, l, r.rec)
+	obs, err := p.observe(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -314,13 +152,14 @@ func runOnce(ctx context.Context, l *lab.Lab, sc *Scenario, o Options, run int) 
 		}
 	}
 	defer stopObs()
-	defer func() { _ = r.reset() }()
+	defer func() { _ = p.reset(r) }()
 
 	if err := r.startPair(); err != nil {
 		return nil, err
 	}
 	if sc.WatchesWeights() {
-		if err := obs.watchWeights(l, lab.D1, r.rec); err != nil {
+		// check let only a pair that reads IPVS tables get here.
+		if err := p.(weightWatcher).watchWeights(obs, r.name(lab.D1), r.rec); err != nil {
 			return nil, err
 		}
 	}
@@ -330,7 +169,7 @@ func runOnce(ctx context.Context, l *lab.Lab, sc *Scenario, o Options, run int) 
 		}
 	}
 	started := time.Now()
-	tr, err := startTraffic(ctx, l, r.rec, l.IPVS, r.timeout)
+	tr, err := p.traffic(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +219,7 @@ func runOnce(ctx context.Context, l *lab.Lab, sc *Scenario, o Options, run int) 
 
 	rec := r.rec.finish(t0, end, r.preWindow())
 	rec.Scenario, rec.Impl, rec.Interval = sc.Name, string(impl), iv
-	rec.TakeoverBy, rec.FinalMaster = sc.TakeoverBy, sc.FinalMaster
+	rec.TakeoverBy, rec.FinalMaster = r.name(sc.TakeoverBy), r.name(sc.FinalMaster)
 	if sc.WatchesWeights() {
 		rec.WatchServer = lab.RS1
 	}
@@ -392,6 +231,12 @@ func runOnce(ctx context.Context, l *lab.Lab, sc *Scenario, o Options, run int) 
 	return rec, nil
 }
 
+// weightWatcher is a pair that can watch the real servers' weights in a
+// director's IPVS table (the lab).
+type weightWatcher interface {
+	watchWeights(obs stopper, director string, rec *recorder) error
+}
+
 // WatchesWeights reports whether the scenario measures real-server weights.
 func (s *Scenario) WatchesWeights() bool { return s.NeedsIPVS }
 
@@ -400,10 +245,10 @@ func (s *Scenario) WatchesWeights() bool { return s.NeedsIPVS }
 // left the table, and the client has seen only successes for a while.
 func (r *runner) settled(t0 time.Time) bool {
 	sc := r.sc
-	if sc.TakeoverBy != "" && !r.rec.takeoverSeen(sc.TakeoverBy, t0) {
+	if sc.TakeoverBy != "" && !r.rec.takeoverSeen(r.name(sc.TakeoverBy), t0) {
 		return false
 	}
-	if !r.sole(sc.FinalMaster) {
+	if !r.sole(r.name(sc.FinalMaster)) {
 		return false
 	}
 	if sc.WatchesWeights() && !r.rec.weightSeen(lab.RS1, 0, t0) {

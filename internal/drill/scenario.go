@@ -2,10 +2,8 @@ package drill
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/vigil-ha/vigil/internal/fault"
 	"github.com/vigil-ha/vigil/internal/lab"
@@ -18,10 +16,15 @@ type Scenario struct {
 	// NeedsIPVS marks scenarios about the load balancing itself.
 	NeedsIPVS bool
 	// TakeoverBy is the director expected to take the VIP ("" if the VIP
-	// should not move); FinalMaster holds it alone at the end.
+	// should not move); FinalMaster holds it alone at the end. Scenarios
+	// name directors by role, lab.D1 (the master at start) and lab.D2:
+	// the runner's actions take roles, r.name gives the pair's name.
 	TakeoverBy, FinalMaster string
 	// Heals says the fault ends during the run (after healAfter).
 	Heals bool
+	// usesFault marks scenarios that apply a fault of package fault (on
+	// described hosts, `vigil fault` runs on the directors).
+	usesFault bool
 	// setup runs after the pair is stable, before the client traffic.
 	setup func(r *runner) error
 	// inject causes the failure; heal (when Heals) removes it.
@@ -44,25 +47,24 @@ var Scenarios = []*Scenario{
 		TakeoverBy: lab.D2, FinalMaster: lab.D2,
 		inject: func(r *runner) error { return r.setLink(lab.D1, false) }},
 	{Name: "advert-loss", Summary: "the master's VRRP packets are dropped (both ways): split brain, then heal",
-		TakeoverBy: lab.D2, FinalMaster: lab.D1, Heals: true,
+		TakeoverBy: lab.D2, FinalMaster: lab.D1, Heals: true, usesFault: true,
 		inject: func(r *runner) error {
-			return r.applyFault(fault.Spec{Target: r.target(lab.D1), Kind: fault.KindDropVRRP})
+			return r.applyFault(lab.D1, fault.Spec{Kind: fault.KindDropVRRP})
 		},
 		heal: func(r *runner) error { return r.clearFaults() }},
 	{Name: "partition", Summary: "the directors cannot reach each other (clients reach both), then heal",
-		TakeoverBy: lab.D2, FinalMaster: lab.D1, Heals: true,
+		TakeoverBy: lab.D2, FinalMaster: lab.D1, Heals: true, usesFault: true,
 		inject: func(r *runner) error {
-			d1, d2 := r.lab.MustHost(lab.D1), r.lab.MustHost(lab.D2)
-			if err := r.applyFault(fault.Spec{Target: r.target(lab.D1), Kind: fault.KindPartition, Peer: d2.Addr}); err != nil {
+			if err := r.applyFault(lab.D1, fault.Spec{Kind: fault.KindPartition, Peer: r.peer(lab.D2)}); err != nil {
 				return err
 			}
-			return r.applyFault(fault.Spec{Target: r.target(lab.D2), Kind: fault.KindPartition, Peer: d1.Addr})
+			return r.applyFault(lab.D2, fault.Spec{Kind: fault.KindPartition, Peer: r.peer(lab.D1)})
 		},
 		heal: func(r *runner) error { return r.clearFaults() }},
 	{Name: "flap", Summary: "the master's link goes down and up repeatedly, then stays up",
-		TakeoverBy: lab.D2, FinalMaster: lab.D1, Heals: true,
+		TakeoverBy: lab.D2, FinalMaster: lab.D1, Heals: true, usesFault: true,
 		inject: func(r *runner) error {
-			return r.applyFault(fault.Spec{Target: r.target(lab.D1), Kind: fault.KindFlap, Period: r.flapPeriod()})
+			return r.applyFault(lab.D1, fault.Spec{Kind: fault.KindFlap, Period: r.flapPeriod()})
 		},
 		heal: func(r *runner) error {
 			err := r.clearFaults()
@@ -79,18 +81,15 @@ var Scenarios = []*Scenario{
 			if err := r.waitExit(lab.D1); err != nil {
 				return err
 			}
-			return r.waitSole(lab.D2)
+			return r.waitSole(r.name(lab.D2))
 		},
 		inject: func(r *runner) error { return r.startDaemon(lab.D1) }},
 	{Name: "realserver-dies", Summary: "rs1's HTTP server is killed under traffic: the checks set its weight to 0",
 		NeedsIPVS: true, FinalMaster: lab.D1,
 		inject: func(r *runner) error {
-			pid := r.lab.HTTPDPID(lab.RS1)
-			if pid == 0 {
-				return fmt.Errorf("rs1's HTTP server is not running")
-			}
-			r.mark("SIGKILL rs1's httpd")
-			return syscall.Kill(pid, syscall.SIGKILL)
+			// Only the lab has real servers the drill controls; check
+			// refuses this scenario on other pairs.
+			return r.p.(*labPair).killHTTPD(r, lab.RS1)
 		}},
 }
 
@@ -113,26 +112,6 @@ func ScenarioNames() []string {
 	return out
 }
 
-// target is a director's eth0 for the fault package.
-func (r *runner) target(director string) fault.Target {
-	return fault.Target{Netns: r.lab.MustHost(director).NS, Interface: "eth0"}
-}
-
-// applyFault installs a fault that lasts well past the run's heal; the
-// heal or the clean-up removes it.
-func (r *runner) applyFault(s fault.Spec) error {
-	s.Duration = r.healAfter() + time.Minute
-	a, err := fault.Apply(r.ctx, s)
-	if err != nil {
-		return err
-	}
-	// Marked once installed: the drop acts from the moment the filter is
-	// attached, at the end of Apply.
-	r.mark(fmt.Sprintf("%s on %s", faultLabel(s), s.Target.Netns))
-	r.faults = append(r.faults, a)
-	return nil
-}
-
 func faultLabel(s fault.Spec) string {
 	switch s.Kind {
 	case fault.KindPartition:
@@ -141,64 +120,4 @@ func faultLabel(s fault.Spec) string {
 		return "flap every " + s.Period.String()
 	}
 	return string(s.Kind)
-}
-
-// clearFaults removes the faults of the run.
-func (r *runner) clearFaults() error {
-	var err error
-	for _, a := range r.faults {
-		err = joinErr(err, a.Clear())
-	}
-	r.faults = nil
-	return err
-}
-
-// crash kills a director's daemon and takes its link down in one go, as
-// when the machine loses power: nothing answers for the VIP any more.
-func (r *runner) crash(director string) error {
-	ns := r.lab.MustHost(director).NS
-	pids, err := lab.PIDsIn(ns)
-	if err != nil {
-		return err
-	}
-	h, err := r.lab.Netlink(director)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	lk, err := h.LinkByName("eth0")
-	if err != nil {
-		return err
-	}
-	// The daemon dies first: that stops the adverts, which is what the
-	// backup reacts to. Taking a link down can take a while on a slow
-	// (emulated) machine; the record has it when the kernel reports it.
-	now := r.mark(director + " dies (SIGKILL, eth0 down)")
-	r.rec.daemon(director, false, now)
-	for _, pid := range pids {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
-	return h.LinkSetDown(lk)
-}
-
-// setLink sets a director's eth0 up or down.
-func (r *runner) setLink(director string, up bool) error {
-	h, err := r.lab.Netlink(director)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	lk, err := h.LinkByName("eth0")
-	if err != nil {
-		return err
-	}
-	if up == (lk.Attrs().Flags&net.FlagUp != 0) {
-		return nil
-	}
-	if up {
-		r.mark(director + ": eth0 up")
-		return h.LinkSetUp(lk)
-	}
-	r.mark(director + ": eth0 down")
-	return h.LinkSetDown(lk)
 }

@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -31,34 +32,51 @@ type traffic struct {
 	pinger *lab.Pinger
 }
 
-// startTraffic starts pinging the VIP from the client and, if http is
-// true, fetching http://VIP/ too.
+// probeSink receives the outcome of every probe: the recorder in the lab,
+// the agent's output on a described client.
+type probeSink interface {
+	probe(kind string, sent, done time.Time, err error, server string)
+}
+
+// startTraffic starts pinging the VIP from the lab's client and, if http
+// is true, fetching http://VIP/ too.
 func startTraffic(ctx context.Context, l *lab.Lab, rec *recorder, http bool, timeout time.Duration) (*traffic, error) {
 	p, err := l.NewPinger(lab.Client)
 	if err != nil {
 		return nil, err
 	}
+	var get func() (string, error)
+	if http {
+		client := l.HTTPClient(lab.Client, timeout)
+		url := l.VIPURL()
+		get = func() (string, error) { return lab.Get(context.Background(), client, url) }
+	}
+	return sendTraffic(ctx, p, l.VIP, get, rec, timeout), nil
+}
+
+// sendTraffic pings vip with p every pingEvery and, if get is not nil,
+// calls it every httpEvery (get returns the server that answered); every
+// outcome goes to sink. stop closes p.
+func sendTraffic(ctx context.Context, p *lab.Pinger, vip netip.Addr, get func() (string, error), sink probeSink, timeout time.Duration) *traffic {
 	ctx, cancel := context.WithCancel(ctx)
 	t := &traffic{cancel: cancel, pinger: p}
 	t.loop(ctx, pingEvery, nil, func() {
 		sent := time.Now()
-		rtt, err := p.Ping(context.Background(), l.VIP, timeout)
+		rtt, err := p.Ping(context.Background(), vip, timeout)
 		done := sent.Add(rtt)
 		if err != nil {
 			done = time.Now()
 		}
-		rec.probe("ping", sent, done, err, "")
+		sink.probe("ping", sent, done, err, "")
 	})
-	if http {
-		client := l.HTTPClient(lab.Client, timeout)
-		url := l.VIPURL()
+	if get != nil {
 		t.loop(ctx, httpEvery, make(chan struct{}, maxInFlight), func() {
 			sent := time.Now()
-			name, err := lab.Get(context.Background(), client, url)
-			rec.probe("http", sent, time.Now(), err, name)
+			name, err := get()
+			sink.probe("http", sent, time.Now(), err, name)
 		})
 	}
-	return t, nil
+	return t
 }
 
 // loop runs probe every period in its own goroutine, at most cap(slots)

@@ -33,14 +33,24 @@ func (l *Lab) NewPinger(host string) (*Pinger, error) {
 	if h == nil {
 		return nil, fmt.Errorf("no machine %q in the lab", host)
 	}
-	var conn *icmp.PacketConn
+	var p *Pinger
 	err := InNamespace(h.NS, func() error {
 		var err error
-		conn, err = icmp.ListenPacket("ip4:icmp", "0.0.0.0")
+		p, err = ListenPinger()
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ICMP socket in %s: %w", h.NS, err)
+	}
+	return p, nil
+}
+
+// ListenPinger opens a raw ICMP socket in the caller's network namespace
+// (the drill's agent on a client host uses it).
+func ListenPinger() (*Pinger, error) {
+	conn, err := icmp.ListenPacket("ip4:icmp", "0.0.0.0")
+	if err != nil {
+		return nil, err
 	}
 	p := &Pinger{conn: conn, id: rand.IntN(0xffff) + 1, waiting: map[uint16]chan time.Time{}, closed: make(chan struct{})}
 	go p.receive()
