@@ -17,6 +17,8 @@ type Machine struct {
 	// masterAdverInterval is the RFC's Master_Adver_Interval: the interval
 	// learned from the master in Backup (v3), our own interval otherwise.
 	masterAdverInterval time.Duration
+	// masterSince is when the machine last became master.
+	masterSince time.Time
 	// deadline is the single timer: Master_Down_Timer in Backup, Adver_Timer
 	// in Master, the handover deadline in Stopping. Valid while armed.
 	deadline time.Time

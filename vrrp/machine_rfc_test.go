@@ -337,7 +337,7 @@ func TestRFC5798Master(t *testing.T) {
 		setup:     inMaster,
 		at:        4 * time.Second,
 		ev:        advert(addrLow, 200, 2*time.Second),
-		want:      []Action{release(ReasonHigherPriority), arm(11210*time.Millisecond, ReasonHigherPriority), changed(StateMaster, StateBackup, ReasonHigherPriority)},
+		want:      []Action{send(100, time.Second, ReasonHigherPriority), release(ReasonHigherPriority), arm(11210*time.Millisecond, ReasonHigherPriority), changed(StateMaster, StateBackup, ReasonHigherPriority)},
 		wantState: StateBackup,
 		check: func(t *testing.T, m *Machine) {
 			if a, _ := m.Master(); a != addrLow {
@@ -349,25 +349,39 @@ func TestRFC5798Master(t *testing.T) {
 		setup:     inMaster,
 		at:        4 * time.Second,
 		ev:        advert(addrHigh, 100, time.Second),
-		want:      []Action{release(ReasonTieBreak), arm(7600*time.Millisecond, ReasonTieBreak), changed(StateMaster, StateBackup, ReasonTieBreak)},
+		want:      []Action{send(100, time.Second, ReasonTieBreak), release(ReasonTieBreak), arm(7600*time.Millisecond, ReasonTieBreak), changed(StateMaster, StateBackup, ReasonTieBreak)},
 		wantState: StateBackup,
 	}, {
+		// Master since 3.6s; Master_Down_Interval 3.61s: from 7.21s on it is
+		// no longer a fresh take-over.
 		rule:      "6.4.3 else Discard the ADVERTISEMENT (equal Priority, lower address) + split-brain healing: advert and announce at once",
 		setup:     inMaster,
-		at:        4 * time.Second,
+		at:        8 * time.Second,
 		ev:        advert(addrLow, 100, time.Second),
-		want:      []Action{send(100, time.Second, ReasonSplitBrain), announce(ReasonSplitBrain), arm(5*time.Second, ReasonSplitBrain)},
+		want:      []Action{send(100, time.Second, ReasonSplitBrain), announce(ReasonSplitBrain), arm(9*time.Second, ReasonSplitBrain)},
 		wantState: StateMaster,
 	}, {
 		rule:      "6.4.3 else Discard the ADVERTISEMENT (lower Priority) + split-brain healing: advert and announce at once, counted",
 		setup:     inMaster,
-		at:        4 * time.Second,
+		at:        8 * time.Second,
 		ev:        advert(addrHigh, 99, time.Second),
-		want:      []Action{send(100, time.Second, ReasonSplitBrain), announce(ReasonSplitBrain), arm(5*time.Second, ReasonSplitBrain)},
+		want:      []Action{send(100, time.Second, ReasonSplitBrain), announce(ReasonSplitBrain), arm(9*time.Second, ReasonSplitBrain)},
 		wantState: StateMaster,
 		check: func(t *testing.T, m *Machine) {
 			if m.Counters().SplitBrainHeals != 1 {
 				t.Errorf("SplitBrainHeals = %d, want 1", m.Counters().SplitBrainHeals)
+			}
+		},
+	}, {
+		rule:      "6.4.3 else Discard (lower Priority) within Master_Down_Interval of taking over: a hand-over, not a split brain: advert at once, no announcement, not counted",
+		setup:     inMaster,
+		at:        4 * time.Second,
+		ev:        advert(addrHigh, 99, time.Second),
+		want:      []Action{send(100, time.Second, ReasonHandover), arm(5*time.Second, ReasonHandover)},
+		wantState: StateMaster,
+		check: func(t *testing.T, m *Machine) {
+			if m.Counters().SplitBrainHeals != 0 {
+				t.Errorf("SplitBrainHeals = %d, want 0", m.Counters().SplitBrainHeals)
 			}
 		},
 	}, {
@@ -376,7 +390,7 @@ func TestRFC5798Master(t *testing.T) {
 		setup:     inMaster,
 		at:        4 * time.Second,
 		ev:        advert(addrLow, 101, time.Second),
-		want:      []Action{release(ReasonHigherPriority), arm(7600*time.Millisecond, ReasonHigherPriority), changed(StateMaster, StateBackup, ReasonHigherPriority)},
+		want:      []Action{send(100, time.Second, ReasonHigherPriority), release(ReasonHigherPriority), arm(7600*time.Millisecond, ReasonHigherPriority), changed(StateMaster, StateBackup, ReasonHigherPriority)},
 		wantState: StateBackup,
 	}})
 }

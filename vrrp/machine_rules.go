@@ -121,9 +121,26 @@ func (m *Machine) masterAdvert(now time.Time, a AdvertReceived) {
 		if higher {
 			reason = ReasonHigherPriority
 		}
+		// Not in the RFC: one last advert at our priority before yielding.
+		// Clients may still send to our MAC: when a split brain heals, the
+		// winner, master all along, need not have heard any advert of
+		// ours (it spoke first and we yield now). This one it hears as a
+		// lower-priority master and re-announces the VIPs (below), so the
+		// clients come back at once instead of when their ARP entries
+		// expire; a drill found ~15 pings lost at 10 ms adverts without it.
+		m.sendAdvert(m.priority, reason)
 		m.learnInterval(a.Interval)
 		m.master = a.From
 		m.becomeBackup(now, reason)
+		return
+	}
+	if now.Sub(m.masterSince) < m.MasterDownInterval() {
+		// A hand-over, not a split brain: we have just taken over (and
+		// announced), and the old master has not heard us yet or is saying
+		// farewell. Assert ourselves at once so it yields; the addresses
+		// need no second announcement.
+		m.sendAdvert(m.priority, ReasonHandover)
+		m.arm(now.Add(m.cfg.AdvertInterval), ReasonHandover)
 		return
 	}
 	// RFC: discard. keepalived-style healing instead: another master with a

@@ -95,6 +95,10 @@ const (
 	ReasonPriorityChanged
 	// ReasonReconfigured: Machine.Reconfigure.
 	ReasonReconfigured
+	// ReasonHandover: a master that has just taken over heard the old,
+	// lower-priority master and asserted itself (an advert, no
+	// announcement: it announced when it took over).
+	ReasonHandover
 )
 
 var reasonNames = [...]string{
@@ -117,6 +121,7 @@ var reasonNames = [...]string{
 	ReasonAdvertReceived:  "advert-received",
 	ReasonPriorityChanged: "priority-changed",
 	ReasonReconfigured:    "reconfigured",
+	ReasonHandover:        "handover",
 }
 
 // String returns the kebab-case name of the reason, e.g. "master-down".

@@ -79,7 +79,7 @@ func TestIPv6ZonesDoNotMatter(t *testing.T) {
 	if got := m.Step(at(4*time.Second), advert(netip.MustParseAddr("fe80::5"), 200, time.Second)); len(got) != 0 || m.Counters().OwnAdverts != 1 {
 		t.Fatalf("own advert without zone not recognised: %v", got)
 	}
-	want := []Action{release(ReasonTieBreak), arm(8600*time.Millisecond, ReasonTieBreak), changed(StateMaster, StateBackup, ReasonTieBreak)}
+	want := []Action{send(100, time.Second, ReasonTieBreak), release(ReasonTieBreak), arm(8600*time.Millisecond, ReasonTieBreak), changed(StateMaster, StateBackup, ReasonTieBreak)}
 	if got := m.Step(at(5*time.Second), advert(netip.MustParseAddr("fe80::9%eth0"), 100, time.Second)); !sameActions(got, want) {
 		t.Fatalf("tie-break with zoned addresses: got %v, want %v", got, want)
 	}

@@ -18,6 +18,7 @@ func (m *Machine) becomeMaster(now time.Time, reason Reason) {
 	m.emit(Action{Kind: ActAnnounce, Reason: reason})
 	m.arm(now.Add(m.cfg.AdvertInterval), reason)
 	m.counters.BecameMaster++
+	m.masterSince = now
 	m.setState(StateMaster, reason)
 }
 

@@ -41,6 +41,8 @@ type simNode struct {
 	vip   bool // the driver's view: addresses claimed
 	// lastReason is the reason of the node's latest state change.
 	lastReason Reason
+	// announces counts the node's ActAnnounce actions.
+	announces int
 }
 
 type simEvent struct {
@@ -131,6 +133,8 @@ func (s *simNet) step(n *simNode, ev Event) {
 		switch a.Kind {
 		case ActSendAdvert:
 			s.multicast(n, a)
+		case ActAnnounce:
+			n.announces++
 		case ActClaimVIPs:
 			if n.vip {
 				s.t.Fatalf("%s node %d claims addresses it holds", s.now.Sub(t0), n.idx)
