@@ -18,6 +18,9 @@
 //
 // Scheduling: one goroutine sleeps on one timer armed for the earliest due
 // check (a heap), and hands due checks to a bounded pool of probe workers.
+// TCP checks need no worker: that goroutine starts the connect itself, and
+// the connects still in flight wait in one epoll set watched by a single
+// goroutine, so a TCP check costs little more than its system calls.
 // New checks start after a random warm-up delay and keep their phase
 // afterwards, so thousands of checks spread over the interval; a token
 // bucket caps how many start at once after the director stalled.

@@ -27,9 +27,16 @@ func (c TCPChecker) String() string {
 	return "tcp"
 }
 
-// Check connects to t.ProbeAddr() and closes the connection.
+// Check connects to t.ProbeAddr() and closes the connection. (The
+// Scheduler does not call it: it runs TCP checks through its connect
+// poller, see tcpasync.go, with the same outcome.)
 func (c TCPChecker) Check(ctx context.Context, t Target) Result {
-	if err := probeTCP(ctx, t.Dialer, t.ProbeAddr(), !c.GracefulClose, true); err != nil {
+	return tcpResult(probeTCP(ctx, t.Dialer, t.ProbeAddr(), !c.GracefulClose, true))
+}
+
+// tcpResult is the check's result for the connect's outcome.
+func tcpResult(err error) Result {
+	if err != nil {
 		return failed(errorReason("tcp", err))
 	}
 	return healthy("tcp: connected")
@@ -43,31 +50,43 @@ func (c TCPChecker) Check(ctx context.Context, t Target) Result {
 // still in flight is handed to the poller, bounded by ctx. tryFast=false
 // forces that path (for tests).
 func probeTCP(ctx context.Context, d Dialer, addr netip.AddrPort, reset, tryFast bool) error {
-	fd, err := newProbeSocket(d, addr.Addr(), reset)
-	if err != nil {
+	fd, sa, done, err := beginTCP(d, addr, reset, tryFast)
+	if done {
 		return err
 	}
-	sa, err := sockaddr(addr)
+	return waitConnected(ctx, fd, sa)
+}
+
+// beginTCP starts a probe's connect without blocking. done reports that
+// the probe already ended, with err (the socket is closed); otherwise fd is
+// connecting to sa and the caller owns it. tryFast asks the socket once
+// whether the handshake already completed, as on loopback it has.
+func beginTCP(d Dialer, addr netip.AddrPort, reset, tryFast bool) (fd int, sa unix.Sockaddr, done bool, err error) {
+	fd, err = newProbeSocket(d, addr.Addr(), reset)
+	if err != nil {
+		return -1, nil, true, err
+	}
+	sa, err = sockaddr(addr)
 	if err != nil {
 		unix.Close(fd)
-		return err
+		return -1, nil, true, err
 	}
 	err = unix.Connect(fd, sa)
 	switch {
 	case err == nil:
 		unix.Close(fd)
-		return nil
+		return -1, nil, true, nil
 	case err != unix.EINPROGRESS:
 		unix.Close(fd)
-		return os.NewSyscallError("connect", err)
+		return -1, nil, true, os.NewSyscallError("connect", err)
 	}
 	if tryFast {
 		if done, err := connectDone(fd, sa); done {
 			unix.Close(fd)
-			return err
+			return -1, nil, true, err
 		}
 	}
-	return waitConnected(ctx, fd, sa)
+	return fd, sa, false, nil
 }
 
 // newProbeSocket makes a non-blocking TCP socket with the dialer's mark and
