@@ -20,8 +20,9 @@ test: build ## all tests: unit, namespace integration (root) and the real-kernel
 unit: ## the Go tests only (no VM); those needing root fail under CI=true without it
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 
-bench-checks: ## 10,000 TCP health checks on loopback for 60 s: CPU, RSS, bursts
+bench-checks: ## 10,000 TCP health checks on loopback for 60 s, plain then -steer (root): CPU, RSS, bursts
 	$(GO) run ./healthcheck/internal/benchcheck -n 10000 -duration 60s
+	$(GO) run ./healthcheck/internal/benchcheck -n 10000 -duration 60s -steer
 
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
