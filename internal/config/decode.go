@@ -57,6 +57,17 @@ func (d *decoder) open(body hcl.Body, what string, def hcl.Range, attrs []string
 	if d.onOpen != nil {
 		d.onOpen(body, attrs, blocks)
 	}
+	c, diags := Content(body, what, attrs, blocks...)
+	d.diags = append(d.diags, diags...)
+	return &section{d: d, what: what, def: def, c: c}
+}
+
+// Content decodes an HCL body that may hold only the given attributes and
+// block types; anything else is an error, each prefixed with what (e.g.
+// `vrrp_instance "VI_1"`). The content is never nil, so callers can read
+// it even when there are errors. Other vigil files (the drill's hosts
+// file) decode their bodies with it too.
+func Content(body hcl.Body, what string, attrs []string, blocks ...hcl.BlockHeaderSchema) (*hcl.BodyContent, hcl.Diagnostics) {
 	schema := &hcl.BodySchema{Blocks: blocks}
 	for _, a := range attrs {
 		schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: a})
@@ -67,11 +78,10 @@ func (d *decoder) open(body hcl.Body, what string, def hcl.Range, attrs []string
 			diag.Summary = what + ": " + diag.Summary
 		}
 	}
-	d.diags = append(d.diags, diags...)
 	if c == nil {
 		c = &hcl.BodyContent{Attributes: hcl.Attributes{}}
 	}
-	return &section{d: d, what: what, def: def, c: c}
+	return c, diags
 }
 
 // block is a helper for a block header schema.

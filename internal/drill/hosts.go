@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/vigil-ha/vigil/internal/config"
 )
 
 // Hosts describes a director pair that already exists, for `vigil drill
@@ -160,20 +162,8 @@ type hostsBody struct {
 }
 
 func (d *hostsDecoder) open(body hcl.Body, what string, def hcl.Range, attrs []string, blocks ...hcl.BlockHeaderSchema) *hostsBody {
-	schema := &hcl.BodySchema{Blocks: blocks}
-	for _, a := range attrs {
-		schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: a})
-	}
-	c, diags := body.Content(schema)
-	for _, diag := range diags {
-		if what != "" {
-			diag.Summary = what + ": " + diag.Summary
-		}
-	}
+	c, diags := config.Content(body, what, attrs, blocks...)
 	d.diags = append(d.diags, diags...)
-	if c == nil {
-		c = &hcl.BodyContent{Attributes: hcl.Attributes{}}
-	}
 	return &hostsBody{d: d, what: what, def: def, c: c}
 }
 

@@ -224,15 +224,11 @@ func (p *labPair) reset(r *runner) error {
 
 // linkUp sets a director's eth0 up without recording it.
 func linkUp(l *lab.Lab, director string) error {
-	h, err := l.Netlink(director)
+	h, lk, err := l.LAN(director)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	lk, err := h.LinkByName("eth0")
-	if err != nil {
-		return err
-	}
 	return h.LinkSetUp(lk)
 }
 
@@ -270,15 +266,11 @@ func (p *labPair) crash(r *runner, director string) error {
 	if err != nil {
 		return err
 	}
-	h, err := p.lab.Netlink(director)
+	h, lk, err := p.lab.LAN(director)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	lk, err := h.LinkByName("eth0")
-	if err != nil {
-		return err
-	}
 	// The daemon dies first: that stops the adverts, which is what the
 	// backup reacts to. Taking a link down can take a while on a slow
 	// (emulated) machine; the record has it when the kernel reports it.
@@ -292,15 +284,11 @@ func (p *labPair) crash(r *runner, director string) error {
 
 // setLink sets a director's eth0 up or down.
 func (p *labPair) setLink(r *runner, director string, up bool) error {
-	h, err := p.lab.Netlink(director)
+	h, lk, err := p.lab.LAN(director)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	lk, err := h.LinkByName("eth0")
-	if err != nil {
-		return err
-	}
 	if up == (lk.Attrs().Flags&net.FlagUp != 0) {
 		return nil
 	}

@@ -226,13 +226,7 @@ func (s *stream) exitError() error {
 // to end, then kills its local process group.
 func (s *stream) stop(grace time.Duration) {
 	_ = s.stdin.Close()
-	select {
-	case <-s.done:
-		return
-	case <-time.After(grace):
-	}
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	<-s.done
+	s.killAfter(grace)
 }
 
 // terminate ends the command now: SIGTERM to its local process group
@@ -240,6 +234,12 @@ func (s *stream) stop(grace time.Duration) {
 func (s *stream) terminate(grace time.Duration) {
 	_ = s.stdin.Close()
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	s.killAfter(grace)
+}
+
+// killAfter waits up to grace for the command to end, then kills its
+// local process group and waits for it.
+func (s *stream) killAfter(grace time.Duration) {
 	select {
 	case <-s.done:
 		return

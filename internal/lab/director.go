@@ -164,15 +164,11 @@ func (l *Lab) WaitServing(ctx context.Context, timeout time.Duration) error {
 // RemoveVIP deletes the VIP from a director's eth0, with any prefix
 // length, if it is there: a daemon killed with SIGKILL leaves it behind.
 func (l *Lab) RemoveVIP(director string) error {
-	h, err := l.Netlink(director)
+	h, lk, err := l.LAN(director)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	lk, err := h.LinkByName("eth0")
-	if err != nil {
-		return err
-	}
 	addrs, err := h.AddrList(lk, netlink.FAMILY_V4)
 	if err != nil {
 		return err

@@ -100,6 +100,21 @@ func (l *Lab) Netlink(name string) (*netlink.Handle, error) {
 	return handleIn(h.NS)
 }
 
+// LAN returns a netlink handle inside a machine's namespace and its eth0,
+// the lab's LAN interface. The caller closes the handle.
+func (l *Lab) LAN(name string) (*netlink.Handle, netlink.Link, error) {
+	h, err := l.Netlink(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	lk, err := h.LinkByName("eth0")
+	if err != nil {
+		h.Close()
+		return nil, nil, err
+	}
+	return h, lk, nil
+}
+
 // DownReport says what Down removed.
 type DownReport struct {
 	Killed     int      // processes killed
