@@ -65,7 +65,7 @@ func (hc *healthChecks) stop() {
 // their state (rise/fall counters and health) across the reload. On error
 // the scheduler keeps the checks it had.
 func (hc *healthChecks) reload(cfg *config.Config) error {
-	if err := hc.acceptLocal.ensure(viaVIPRealServers(cfg)); err != nil {
+	if err := hc.acceptLocal.ensure(hc.tables.ProbeAddrs()); err != nil {
 		return err
 	}
 	vss, refs, err := healthTargets(cfg, hc.tables)

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 
@@ -30,20 +29,6 @@ func viaVIP(hc *healthcheck.Check, c config.Check, vs config.VirtualServer, rs n
 	hc.Dialer.Addr = netip.AddrPortFrom(vs.Address.Addr(), port)
 	hc.Dialer.Mark = mark
 	return nil
-}
-
-// viaVIPRealServers lists the addresses of the real servers that via_vip
-// checks probe.
-func viaVIPRealServers(cfg *config.Config) []netip.Addr {
-	var out []netip.Addr
-	for _, vs := range cfg.VirtualServers {
-		for _, rs := range vs.RealServers {
-			if slices.ContainsFunc(rs.Checks, func(c config.Check) bool { return c.ViaVIP }) && !slices.Contains(out, rs.Address.Addr()) {
-				out = append(out, rs.Address.Addr())
-			}
-		}
-	}
-	return out
 }
 
 // acceptLocal turns net.ipv4.conf.IF.accept_local on for the interfaces

@@ -95,6 +95,9 @@ func TestViaVIPProbeServicesAreInstalledOnABackupToo(t *testing.T) {
 			t.Errorf("ProbeMark(%s) = %#x %v, want %#x", addr, m, ok, want)
 		}
 	}
+	if got := tabs.ProbeAddrs(); len(got) != 2 || got[0] != netip.MustParseAddr("10.99.0.11") || got[1] != netip.MustParseAddr("10.99.0.13") {
+		t.Errorf("ProbeAddrs() = %v, want [10.99.0.11 10.99.0.13]", got)
+	}
 	if _, ok := tabs.ProbeMark(netip.MustParseAddr("10.99.0.12"), "dr"); ok {
 		t.Error("a real server without via_vip checks has a probe mark")
 	}

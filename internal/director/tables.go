@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 
 	"github.com/vigil-ha/vigil/internal/config"
@@ -77,6 +78,21 @@ func (t *IPVSTables) setConfig(cfg *config.Config) error {
 		return err
 	}
 	return nil
+}
+
+// ProbeAddrs lists the addresses of the real servers that via_vip checks
+// of the current configuration probe, in address order.
+func (t *IPVSTables) ProbeAddrs() []netip.Addr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []netip.Addr
+	for pt := range t.probes.marks {
+		if !slices.Contains(out, pt.Addr) {
+			out = append(out, pt.Addr)
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
 }
 
 // ProbeMark is the firewall mark that takes a via_vip probe to the real
