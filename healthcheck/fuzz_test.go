@@ -1,6 +1,7 @@
 package healthcheck
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -92,6 +93,37 @@ func FuzzJudgeDNSReply(f *testing.F) {
 		}
 		if m.ID != 0x1234 || !m.Response || m.RCode != dnsmessage.RCodeSuccess || len(m.Answers) == 0 {
 			t.Fatalf("healthy verdict on %+v", m.Header)
+		}
+	})
+}
+
+// FuzzParseAnswer feeds the half-open prober's parser whatever the packet
+// filter might let through. An accepted packet must name a probe the way
+// the packet says: for TCP, its source is the target and its ack the
+// sequence number plus one.
+func FuzzParseAnswer(f *testing.F) {
+	rs, dir := netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.1")
+	f.Add(answerPacket(rs, dir, 80, 40001, 42, tcpSYN|tcpACK))
+	f.Add(answerPacket(rs, dir, 80, 40001, 42, tcpRST|tcpACK))
+	var syn [synLen]byte
+	buildSYN(syn[:], dir, 40001, netip.AddrPortFrom(rs, 80), 41)
+	icmp := append([]byte{0x45, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 10, 0, 0, 9, 10, 0, 0, 1, 3, 1, 0, 0, 0, 0, 0, 0}, syn[:28]...)
+	f.Add(icmp)
+	f.Fuzz(func(t *testing.T, p []byte) {
+		a, ok := parseAnswer(p)
+		if !ok {
+			return
+		}
+		ihl := int(p[0]&0xf) * 4
+		if p[9] == 6 {
+			if a.key.addr != [4]byte(p[12:16]) || a.seq+1 != binary.BigEndian.Uint32(p[ihl+8:]) {
+				t.Fatalf("answer %+v does not match the packet % x", a, p)
+			}
+			if flags := p[ihl+13]; flags&tcpRST == 0 && flags&(tcpSYN|tcpACK) != tcpSYN|tcpACK {
+				t.Fatalf("flags %#x accepted", flags)
+			}
+		} else if a.err == nil {
+			t.Fatalf("an ICMP error parsed as a SYN-ACK: % x", p)
 		}
 	})
 }

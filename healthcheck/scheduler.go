@@ -67,6 +67,11 @@ type Scheduler struct {
 	// tcp runs the TCP checks without workers; nil when its epoll set
 	// could not be made (they then run on workers like the others).
 	tcp *connectPoller
+	// halfOpen runs the half-open TCP checks, made at the first one; used
+	// by the scheduling loop only.
+	halfOpen      *halfOpenProber
+	halfOpenErr   error
+	halfOpenRetry time.Time
 
 	mu      sync.Mutex
 	vss     map[string]*vsState
@@ -183,6 +188,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if s.tcp != nil {
 		s.tcp.stop()
 	}
+	if s.halfOpen != nil {
+		s.halfOpen.close()
+	}
 	probes.Wait()
 	close(stopDelivery)
 	<-delivered
@@ -220,18 +228,28 @@ func (s *Scheduler) loop(ctx context.Context, probes *sync.WaitGroup) {
 		clear(due)
 
 		for _, j := range jobs {
+			if len(s.slots) == cap(s.slots) {
+				s.flushHalfOpen() // the SYNs built so far hold slots too
+			}
 			if !s.takeSlot(ctx) {
 				return
 			}
-			if c, ok := tcpChecker(j.checker); ok && s.tcp != nil {
-				s.tcp.start(j, c)
-				continue
+			if c, ok := tcpChecker(j.checker); ok {
+				if c.HalfOpen {
+					s.startHalfOpen(ctx, j)
+					continue
+				}
+				if s.tcp != nil {
+					s.tcp.start(j, c)
+					continue
+				}
 			}
 			if !s.launch(ctx, j, probes) {
 				s.releaseSlot()
 				return
 			}
 		}
+		s.flushHalfOpen()
 		if len(jobs) > 0 {
 			continue // time has moved while starting them; look again
 		}
@@ -244,6 +262,41 @@ func (s *Scheduler) loop(ctx context.Context, probes *sync.WaitGroup) {
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// halfOpenRetryAfter is how long the loop waits before trying again to
+// make the half-open prober after it failed (no CAP_NET_RAW, no free
+// ports); meanwhile half-open checks fail with that error.
+const halfOpenRetryAfter = 10 * time.Second
+
+// startHalfOpen starts the probe of a half-open check, making the prober
+// at the first one.
+func (s *Scheduler) startHalfOpen(ctx context.Context, j job) {
+	if s.halfOpen == nil {
+		if s.halfOpenErr != nil && time.Now().Before(s.halfOpenRetry) {
+			s.finishProbe(j, halfOpenResult(s.halfOpenErr))
+			return
+		}
+		p, err := newHalfOpenProber(s.finishProbe, func(job) { s.releaseSlot() })
+		if err != nil {
+			if s.halfOpenErr == nil || s.halfOpenErr.Error() != err.Error() {
+				s.log.Error("half-open TCP checks cannot run", "error", err)
+			}
+			s.halfOpenErr, s.halfOpenRetry = err, time.Now().Add(halfOpenRetryAfter)
+			s.finishProbe(j, halfOpenResult(err))
+			return
+		}
+		s.halfOpen, s.halfOpenErr = p, nil
+		go p.run(ctx)
+	}
+	s.halfOpen.start(j)
+}
+
+// flushHalfOpen sends the SYNs the loop has built.
+func (s *Scheduler) flushHalfOpen() {
+	if s.halfOpen != nil {
+		s.halfOpen.flush()
 	}
 }
 

@@ -11,26 +11,39 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TCPChecker is healthy when a TCP connection to the target completes.
+// TCPChecker is healthy when a TCP connection to the target completes,
+// or with HalfOpen when the target answers a SYN with a SYN-ACK.
 type TCPChecker struct {
 	// GracefulClose closes the probe connection with FIN. By default it is
 	// reset (SO_LINGER 0) like HAProxy does: thousands of checks per second
 	// would otherwise leave as many sockets in TIME_WAIT on the director.
 	GracefulClose bool
+	// HalfOpen sends a SYN and reads the answer instead of connecting (see
+	// halfopen.go): a fraction of the cost on both ends, at the price of
+	// proving a listening socket rather than an accepting application.
+	// IPv4 only; needs CAP_NET_RAW. GracefulClose does not apply.
+	HalfOpen bool
 }
 
 // String describes the checker.
 func (c TCPChecker) String() string {
-	if c.GracefulClose {
+	switch {
+	case c.HalfOpen:
+		return "tcp half-open"
+	case c.GracefulClose:
 		return "tcp graceful-close"
 	}
 	return "tcp"
 }
 
-// Check connects to t.ProbeAddr() and closes the connection. (The
-// Scheduler does not call it: it runs TCP checks through its connect
-// poller, see tcpasync.go, with the same outcome.)
+// Check connects to t.ProbeAddr() and closes the connection, or sends it a
+// SYN if HalfOpen. (The Scheduler does not call it: it runs TCP checks
+// through its connect poller, see tcpasync.go, and its half-open prober,
+// with the same outcome.)
 func (c TCPChecker) Check(ctx context.Context, t Target) Result {
+	if c.HalfOpen {
+		return probeHalfOpenOnce(ctx, t)
+	}
 	return tcpResult(probeTCP(ctx, t.Dialer, t.ProbeAddr(), !c.GracefulClose, true))
 }
 
