@@ -151,7 +151,7 @@ func checkFor(c config.Check, rs netip.AddrPort) (healthcheck.Check, error) {
 	}
 	switch c.Type {
 	case config.CheckTCP:
-		hc.Checker = healthcheck.TCPChecker{}
+		hc.Checker = healthcheck.TCPChecker{HalfOpen: c.HalfOpen}
 	case config.CheckHTTP:
 		h := c.HTTP
 		chk := &healthcheck.HTTPChecker{TLS: h.TLS, Path: h.Path, Host: h.Host, BodySHA256: h.BodySHA256,

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,7 +13,7 @@ import (
 
 // checkTypeAttrs lists the attributes of each check type beyond the common ones.
 var checkTypeAttrs = map[string][]string{
-	CheckTCP: nil,
+	CheckTCP: {"half_open"},
 	CheckHTTP: {"method", "path", "host", "status", "body_regex", "body_sha256", "headers", "tls",
 		"server_name", "verify", "weight_header", "weight_field", "max_weight"},
 	CheckScript: {"command", "env", "dynamic_weight"},
@@ -24,7 +25,7 @@ var checkTypeAttrs = map[string][]string{
 var DNSTypes = []string{"A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT"}
 
 // decodeCheck decodes a `check "type"` block of a real server of vs.
-func (d *decoder) decodeCheck(b *hcl.Block, parent *section, vs *VirtualServer) (Check, bool) {
+func (d *decoder) decodeCheck(b *hcl.Block, parent *section, vs *VirtualServer, rs netip.AddrPort) (Check, bool) {
 	typ := b.Labels[0]
 	extra, known := checkTypeAttrs[typ]
 	if !known {
@@ -47,6 +48,14 @@ func (d *decoder) decodeCheck(b *hcl.Block, parent *section, vs *VirtualServer) 
 			s.fail(s.rng("via_vip"), "Probing at the VIP is tested for IPv4 only so far.", "via_vip is not supported for IPv6 virtual servers yet")
 		case typ == CheckScript:
 			s.fail(s.rng("via_vip"), "A script opens its own connections; give it the VIP as an argument.", "via_vip is not possible with a script check")
+		}
+	}
+	if s.boolean("half_open", &c.HalfOpen) && c.HalfOpen {
+		switch {
+		case rs.Addr().Unmap().Is6():
+			s.fail(s.rng("half_open"), "Half-open checks send hand-made IPv4 SYNs.", "half_open is not supported for IPv6 real servers yet")
+		case c.ViaVIP:
+			s.fail(s.rng("half_open"), "The director's reset to the VIP's SYN-ACK would not reach the real server.", "half_open is not possible with via_vip")
 		}
 	}
 	switch typ {

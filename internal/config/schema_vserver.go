@@ -127,7 +127,15 @@ var schemaCheck = &schemaBlock{
 
 var schemaCheckTCP = &schemaBlock{
 	name: "check", labelExample: CheckTCP,
-	doc: "Passes when a TCP connection to the port is established.",
+	doc: "Passes when a TCP connection to the port is established (or, with `half_open`, when the port " +
+		"answers a SYN with a SYN-ACK).",
+	attrs: []schemaAttr{
+		{name: "half_open", typ: typeBool, def: "false", limits: "IPv4, not with `via_vip`", example: "true",
+			doc: "Send a SYN and count a SYN-ACK as healthy, a reset as refused (F5's tcp_half_open). The director's " +
+				"kernel resets the half-open connection, so the server never accepts one. It proves a listening " +
+				"socket, not an application that accepts; in exchange a check costs about half the CPU of a connect " +
+				"on the director and no accept on the server. Needs CAP_NET_RAW; reserves 8 source ports."},
+	},
 	example: `check "tcp" {
   port = 443
 }

@@ -335,6 +335,9 @@ type Check struct {
 	// ViaVIP sends the check to the VIP through the real server's MAC, the
 	// way DR traffic arrives (`via_vip`, default false; not with nat or fwmark).
 	ViaVIP bool
+	// HalfOpen makes a tcp check send a SYN and take a SYN-ACK as healthy
+	// (`half_open`, default false; IPv4, not with via_vip).
+	HalfOpen bool
 	// HTTP is set for Type CheckHTTP.
 	HTTP *HTTPCheck
 	// Script is set for Type CheckScript.

@@ -237,7 +237,7 @@ func (d *decoder) decodeRealServer(b *hcl.Block, parent *section, vs *VirtualSer
 		}
 	}
 	for _, cb := range s.blocks("check") {
-		if c, ok := d.decodeCheck(cb, s, vs); ok {
+		if c, ok := d.decodeCheck(cb, s, vs, rs.Address); ok {
 			rs.Checks = append(rs.Checks, c)
 		}
 	}

@@ -230,6 +230,9 @@ func writeCheck(parent *hclwrite.Body, c *Check) {
 	writeTiming(b, &c.Timing)
 	b.SetAttributeValue("port", num(c.Port))
 	b.SetAttributeValue("via_vip", cty.BoolVal(c.ViaVIP))
+	if c.Type == CheckTCP {
+		b.SetAttributeValue("half_open", cty.BoolVal(c.HalfOpen))
+	}
 	switch {
 	case c.HTTP != nil:
 		writeHTTPCheck(b, c.HTTP)
