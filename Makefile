@@ -5,7 +5,7 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(HOME)/go/bin/staticcheck)
 
-.PHONY: help build test unit vm vm-test lint fuzz bench bench-failover bench-checks bench-ipvs soak clean
+.PHONY: help build test unit vm vm-test lint fuzz bench bench-failover bench-checks bench-checks-haproxy bench-ipvs soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -20,9 +20,14 @@ test: build ## all tests: unit, namespace integration (root) and the real-kernel
 unit: ## the Go tests only (no VM); those needing root fail under CI=true without it
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 
-bench-checks: ## 10,000 TCP health checks on loopback for 60 s, plain then -steer (root): CPU, RSS, bursts
+bench-checks: ## 10,000 TCP health checks on loopback for 60 s: connect (plain, -steer), then half-open (root): CPU, RSS, bursts
 	$(GO) run ./healthcheck/internal/benchcheck -n 10000 -duration 60s
 	$(GO) run ./healthcheck/internal/benchcheck -n 10000 -duration 60s -steer
+	$(GO) run ./healthcheck/internal/benchcheck -n 10000 -duration 60s -check half-open
+
+bench-checks-haproxy: ## the same 10,000 checks a second run by HAProxy (as shipped, then full connects): the calibration
+	bash healthcheck/internal/benchcheck/compare_haproxy.sh
+	MODE=fullconnect bash healthcheck/internal/benchcheck/compare_haproxy.sh
 
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -46,7 +46,7 @@ func main() {
 	flag.IntVar(&cfg.port, "port", 8080, "port of every listener")
 	flag.IntVar(&cfg.maxConcurrent, "max-concurrent", 0, "scheduler MaxConcurrent (0: default)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the checking process to this file")
-	flag.StringVar(&cfg.check, "check", "tcp", "tcp, or noop: a checker that does nothing (the scheduler's own cost)")
+	flag.StringVar(&cfg.check, "check", "tcp", "tcp (connect), half-open (SYN, SYN-ACK, reset; root), or noop: a checker that does nothing (the scheduler's own cost)")
 	flag.BoolVar(&cfg.steer, "steer", false, "pin the checker to the first CPU and steer lo's receive processing (RPS) to the others, "+
 		"as a NIC's would be (root, 2+ CPUs; lo's RPS mask is restored at exit)")
 	role := flag.String("role", "", "internal: run as the listener or sleeper child")
@@ -162,6 +162,8 @@ func run(cfg config) (err error) {
 	var checker healthcheck.Checker = healthcheck.TCPChecker{}
 	switch cfg.check {
 	case "tcp":
+	case "half-open":
+		checker = healthcheck.TCPChecker{HalfOpen: true}
 	case "noop":
 		checker = noopChecker{}
 	default:
