@@ -29,14 +29,7 @@ func TestVMHalfOpenChecksMoveKernelWeights(t *testing.T) {
   }
 `, h.Addr.Addr())
 	}
-	conf := l.instance(150, "100ms") + fmt.Sprintf(`
-virtual_server "web" {
-  address = "%s:80"
-  scheduler = "rr"
-  vrrp_instance = "VI_1"
-%s}
-`, l.vip, rs)
-	d := l.startVigil(l.d1, conf)
+	d := l.startVigil(l.d1, l.webConf(150, rs))
 	l.waitFor("VIP on d1", 5*time.Second, func() bool { return l.hasVIP(l.d1) })
 	rs1, rs2 := l.rs[0].Addr.Addr().String()+":80", l.rs[1].Addr.Addr().String()+":80"
 	l.waitFor("both real servers in the table", 10*time.Second, func() bool {

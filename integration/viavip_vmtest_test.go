@@ -26,6 +26,12 @@ func (l *drLab) viaVIPConf(priority int) string {
   }
 `, h.Addr.Addr())
 	}
+	return l.webConf(priority, rs)
+}
+
+// webConf is a pair member with one virtual server, "web" at VIP:80,
+// whose real_server blocks are rs.
+func (l *drLab) webConf(priority int, rs string) string {
 	return l.instance(priority, "100ms") + fmt.Sprintf(`
 virtual_server "web" {
   address = "%s:80"
