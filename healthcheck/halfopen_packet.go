@@ -72,7 +72,6 @@ func tcpChecksum(src, dst [4]byte, t []byte) uint16 {
 }
 
 const (
-	tcpFIN = 0x01
 	tcpSYN = 0x02
 	tcpRST = 0x04
 	tcpACK = 0x10

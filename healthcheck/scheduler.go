@@ -278,7 +278,7 @@ func (s *Scheduler) startHalfOpen(ctx context.Context, j job) {
 			s.finishProbe(j, halfOpenResult(s.halfOpenErr))
 			return
 		}
-		p, err := newHalfOpenProber(s.finishProbe, func(job) { s.releaseSlot() })
+		p, err := newHalfOpenProber(s.finishProbe, s.discardProbe)
 		if err != nil {
 			if s.halfOpenErr == nil || s.halfOpenErr.Error() != err.Error() {
 				s.log.Error("half-open TCP checks cannot run", "error", err)

@@ -65,7 +65,7 @@ func newConnectPoller(s *Scheduler) (*connectPoller, error) {
 	}
 	p := &connectPoller{byFD: make(map[int32]*connectWait)}
 	p.harvest, p.forget, p.result = p.harvestConnects, p.forgetConnect, tcpResult
-	p.deliver, p.discard = s.finishProbe, func(job) { s.releaseSlot() }
+	p.deliver, p.discard = s.finishProbe, s.discardProbe
 	f := os.NewFile(uintptr(ep), "tcp-connects")
 	if err := p.init(f); err != nil {
 		f.Close()
@@ -105,8 +105,7 @@ func (p *connectPoller) start(j job, c TCPChecker) {
 		err = os.NewSyscallError("epoll_ctl", ctlErr)
 	}
 	if err != nil {
-		w.index = -1
-		p.forgetConnect(w)
+		p.forgetConnect(w) // not in the heap yet
 		p.mu.Unlock()
 		p.deliver(j, tcpResult(err))
 		return

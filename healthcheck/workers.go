@@ -38,6 +38,10 @@ func (s *Scheduler) finishProbe(j job, res Result) {
 	s.releaseSlot()
 }
 
+// discardProbe gives back the slot of a probe whose result is dropped
+// (cut short by shutdown).
+func (s *Scheduler) discardProbe(job) { s.releaseSlot() }
+
 // tcpChecker reports whether c is a TCP check the connect poller can run.
 func tcpChecker(c Checker) (TCPChecker, bool) {
 	switch c := c.(type) {
