@@ -304,10 +304,8 @@ func (p *halfOpenProber) source(d Dialer, dst netip.Addr, now time.Time) (netip.
 		return netip.Addr{}, os.NewSyscallError("socket", err)
 	}
 	defer unix.Close(fd)
-	if d.Mark != 0 {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK, int(d.Mark)); err != nil {
-			return netip.Addr{}, os.NewSyscallError("setsockopt SO_MARK", err)
-		}
+	if err := setupProbeSocket(fd, d, false); err != nil { // the mark: d.Source is not set here
+		return netip.Addr{}, err
 	}
 	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: 9, Addr: dst.As4()}); err != nil {
 		return netip.Addr{}, os.NewSyscallError("connect", err)
@@ -417,11 +415,9 @@ func (p *halfOpenProber) sendSocket(mark uint32) (int, error) {
 		return -1, os.NewSyscallError("socket SOCK_RAW", err)
 	}
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 1<<20) // a burst's SYNs
-	if mark != 0 {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK, int(mark)); err != nil {
-			unix.Close(fd)
-			return -1, os.NewSyscallError("setsockopt SO_MARK", err)
-		}
+	if err := setupProbeSocket(fd, Dialer{Mark: mark}, false); err != nil {
+		unix.Close(fd)
+		return -1, err
 	}
 	p.send[mark] = fd
 	return fd, nil
